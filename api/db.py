@@ -1,0 +1,84 @@
+"""Engine and request-scoped sessions: one unit of work per request or task.
+
+Repositories and services never commit; the edge (a request, a task, a CLI
+command) owns the transaction through :func:`unit_of_work` or the teardown.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterator
+
+from flask import Flask, current_app, g
+from sqlalchemy import create_engine, exc as sa_exc
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class DatabaseUnavailable(RuntimeError):
+    """The database cannot be reached; callers answer 503 with Retry-After."""
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated) or (
+        isinstance(exc, sa_exc.OperationalError)
+        and any(s in str(exc) for s in ("could not connect", "server closed the connection",
+                                         "Connection refused", "terminating connection",
+                                         "the database system is"))
+    )
+
+
+def make_engine(url: str, **kwargs) -> Engine:
+    options = dict(pool_pre_ping=True, pool_size=10, max_overflow=20, pool_recycle=1800,
+                   connect_args={"connect_timeout": 5, "application_name": "ioc-api"})
+    options.update(kwargs)
+    return create_engine(url, **options)
+
+
+class Database:
+    def __init__(self) -> None:
+        self.engine: Engine | None = None
+        self.Session: sessionmaker[Session] | None = None
+
+    def init_app(self, app: Flask, url: str) -> None:
+        self.engine = make_engine(url)
+        self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        app.extensions["db"] = self
+        app.teardown_appcontext(self._close_session)
+
+    @property
+    def session(self) -> Session:
+        """The session of the current request (created on first use)."""
+        if "db_session" not in g:
+            g.db_session = self.Session()
+        return g.db_session
+
+    def _close_session(self, exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            if exc is not None:
+                session.rollback()
+            session.close()
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[Session]:
+        """A fresh session committed on success, rolled back on error."""
+        session = self.Session()
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+
+db = Database()
+
+
+def session() -> Session:
+    return current_app.extensions["db"].session

@@ -1,0 +1,125 @@
+"""Who is calling: resolve the caller once per request and guard resources by role.
+
+A citizen is a Firebase user (``Authorization: Bearer <Firebase ID token>``)
+or, where the category allows it, an anonymous device (``X-Device-Id``).
+Staff send the token from ``POST /api/v1/auth/login``.
+"""
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass
+
+from flask import current_app, g, request
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert
+
+from api.db import db
+from api.errors import ApiError
+from api.identity import staff as staff_tokens
+from api.identity.models import Citizen, StaffUser
+from api.text import clean
+
+_DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
+
+
+@dataclass(frozen=True)
+class StaffPrincipal:
+    id: int
+    role: str
+    unit_id: int | None
+
+
+def _bearer() -> str | None:
+    header = request.headers.get("Authorization", "")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise ApiError(401, "INVALID_TOKEN", "Mã xác thực không hợp lệ.",
+                       {"authorization": ["expected 'Bearer <token>'"]})
+    return token.strip()
+
+
+def _firebase():
+    verifier = current_app.extensions.get("firebase_verifier")
+    if verifier is None:
+        from api.identity.firebase import FirebaseVerifier
+        cfg = current_app.config["APP"]
+        verifier = FirebaseVerifier(cfg.FIREBASE_PROJECT_ID, cfg.FIREBASE_CERTS_URL)
+        current_app.extensions["firebase_verifier"] = verifier
+    return verifier
+
+
+def _get_or_create_citizen(principal: str, *, firebase_uid: str | None = None,
+                           phone: str | None = None, name: str | None = None) -> Citizen:
+    session = db.session
+    citizen = session.scalar(select(Citizen).where(Citizen.principal == principal))
+    if citizen is None:
+        session.execute(insert(Citizen).values(
+            principal=principal, firebase_uid=firebase_uid, phone=phone, display_name=name,
+            locale="vi").on_conflict_do_nothing(index_elements=["principal"]))
+        citizen = session.scalar(select(Citizen).where(Citizen.principal == principal))
+    elif phone and citizen.phone != phone:
+        citizen.phone = phone
+    return citizen
+
+
+def current_citizen(*, required: bool = True) -> Citizen | None:
+    """The citizen behind this request (cached on ``g``)."""
+    if "citizen" in g:
+        return g.citizen
+    token = _bearer()
+    citizen = None
+    if token:
+        if staff_tokens.is_staff_token(token):
+            raise ApiError(403, "CITIZEN_ONLY", "Thao tác này dành cho người dân.")
+        claims = _firebase().verify(token)
+        uid = claims["uid"]
+        citizen = _get_or_create_citizen(
+            f"fb:{uid}", firebase_uid=uid, phone=claims.get("phone_number"),
+            name=clean(claims.get("name")))
+    else:
+        device = request.headers.get("X-Device-Id")
+        if device is not None:
+            if not _DEVICE_ID.match(device):
+                raise ApiError(400, "INVALID_DEVICE_ID", "Mã thiết bị không hợp lệ.",
+                               {"X-Device-Id": ["8–128 characters: letters, digits, . _ : -"]})
+            citizen = _get_or_create_citizen(f"dev:{device}")
+    if citizen is None and required:
+        raise ApiError(401, "UNAUTHENTICATED", "Cần đăng nhập hoặc gửi mã thiết bị (X-Device-Id).")
+    g.citizen = citizen
+    return citizen
+
+
+def current_staff(*roles: str) -> StaffPrincipal:
+    token = _bearer()
+    if not token:
+        raise ApiError(401, "UNAUTHENTICATED", "Cần đăng nhập.")
+    if not staff_tokens.is_staff_token(token):
+        raise ApiError(403, "STAFF_ONLY", "Thao tác này dành cho cán bộ.")
+    claims = staff_tokens.decode_token(current_app.config["SECRET_KEY"], token)
+    principal = StaffPrincipal(int(claims["sub"]), claims["role"], claims.get("unit_id"))
+    if roles and principal.role not in roles:
+        raise ApiError(403, "FORBIDDEN", "Bạn không có quyền thực hiện thao tác này.")
+    g.staff = principal
+    return principal
+
+
+def staff_required(*roles: str):
+    """Guard a view: only staff with one of ``roles`` (any role when empty)."""
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            current_staff(*roles)
+            return view(*args, **kwargs)
+        return wrapper
+    return decorator
+
+
+def authenticate_staff(email: str, password: str) -> StaffUser:
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    ok = staff_tokens.verify_password(user.password_hash if user else None, password)
+    if not ok or user is None or not user.active:
+        raise ApiError(401, "INVALID_CREDENTIALS", "Email hoặc mật khẩu không đúng.")
+    return user

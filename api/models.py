@@ -1,0 +1,7 @@
+"""Every model, imported once so that Alembic and the app see the whole schema."""
+from api.db import Base  # noqa: F401
+from api.identity.models import Citizen, StaffUser  # noqa: F401
+from api.photos.models import Photo  # noqa: F401
+from api.reference.models import Category, CategoryGroup, Province, Unit, Ward  # noqa: F401
+from api.reports.models import (IdempotencyKey, OutboxMessage, Report, ReportEvent,  # noqa: F401
+                                ReportFollower)
