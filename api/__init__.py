@@ -41,6 +41,11 @@ def create_app(config: Config | None = None) -> Flask:
     from api.db import db
     db.init_app(app, config.DATABASE_URL or database_url())
 
+    from api.common.redis import init_redis
+    from api.reports.cache import install_invalidation
+    init_redis(app, config.REDIS_URL or config.CELERY_BROKER_URL)
+    install_invalidation(db.Session, app.extensions["redis"])
+
     from flask_smorest import Api
     from api.errors import register_error_handlers
     api = Api(app)

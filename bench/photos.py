@@ -7,9 +7,10 @@ Run from the repo root:
 Without --image a realistic 12-megapixel phone JPEG (4032x3024, EXIF orientation 6 and
 GPS) is generated. For every image it reports, per pipeline, the median wall time over N
 runs (after one warm-up) and the peak memory, measured in a fresh subprocess per pipeline
-as the growth of ru_maxrss over a baseline taken after imports and file read (libvips,
-libjpeg and friends allocate with malloc outside Python, which tracemalloc cannot see).
-ImageMagick runs as its own process, so its figure is that process's whole ru_maxrss.
+as the growth of peak RSS (VmHWM) over a baseline taken after imports and file read
+(libvips, libjpeg and friends allocate with malloc outside Python, which tracemalloc
+cannot see). ImageMagick runs as its own process, so its figure is that process's whole
+ru_maxrss.
 
 Pipelines:
   ours          api.photos.pipeline.process_photo (display 2048 + thumb 320, metadata read)
@@ -120,21 +121,21 @@ def find_convert() -> tuple[str | None, str]:
     return None, "; ".join(notes) or "no convert on PATH"
 
 
-def run_convert(convert: str, src: str, dst: str) -> dict:
-    """Run ImageMagick once; returns wall ms and the child's peak RSS (MB)."""
-    args = [convert, src, "-auto-orient", "-strip", "-resize", f"{MAX_SIDE}x{MAX_SIDE}",
+def convert_args(convert: str, src: str, dst: str) -> list[str]:
+    return [convert, src, "-auto-orient", "-strip", "-resize", f"{MAX_SIDE}x{MAX_SIDE}",
             "-quality", str(QUALITY), dst]
+
+
+def run_convert(convert: str, src: str, dst: str) -> float:
+    """Run ImageMagick once; returns wall ms (process start included)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
+    proc = subprocess.run(convert_args(convert, src, dst), stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, timeout=600)
     ms = (time.perf_counter() - t0) * 1000
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    err = proc.stderr.read().decode(errors="replace") if proc.stderr else ""
-    if proc.stderr:
-        proc.stderr.close()
     if proc.returncode != 0:
-        raise RuntimeError(f"convert failed ({proc.returncode}): {err.strip()[:300]}")
-    return {"ms": ms, "peak_mb": usage.ru_maxrss / 1024}
+        err = proc.stderr.decode(errors="replace").strip()[:300]
+        raise RuntimeError(f"convert failed ({proc.returncode}): {err}")
+    return ms
 
 
 FUNCS = {"ours": run_ours, "naive_pillow": run_naive, "pillow_draft": run_draft}
@@ -142,14 +143,30 @@ FUNCS = {"ours": run_ours, "naive_pillow": run_naive, "pillow_draft": run_draft}
 
 # ---------------------------------------------------------------- memory child
 
+def _hwm_kb() -> int:
+    """Peak RSS of this process image in KB.
+
+    /proc VmHWM belongs to the address space created by exec, whereas ru_maxrss survives
+    exec on Linux: a child spawned (vfork+exec) by this big bench process would start with
+    the parent's RSS as its "peak" and every delta would read 0."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def mem_child(pipeline: str, path: str) -> None:
     # Import and warm the module-level state first so the baseline includes libraries.
     import api.photos.pipeline  # noqa: F401
 
     data = Path(path).read_bytes()
-    base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base = _hwm_kb()
     FUNCS[pipeline](data)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = _hwm_kb()
     print(json.dumps({"delta_mb": (peak - base) / 1024, "peak_mb": peak / 1024,
                       "baseline_mb": base / 1024}))
 
@@ -161,6 +178,29 @@ def measure_memory(pipeline: str, path: str) -> dict | None:
         print(f"  memory child for {pipeline} failed: {out.stderr.strip()[-300:]}", file=sys.stderr)
         return None
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+# A tiny launcher (python -S, no imports) forks convert so the child's ru_maxrss starts
+# from the launcher's few MB instead of this process's RSS.
+_CONVERT_LAUNCHER = (
+    "import os,sys\n"
+    "pid=os.fork()\n"
+    "if pid==0:\n"
+    " fd=os.open(os.devnull,os.O_WRONLY);os.dup2(fd,1);os.dup2(fd,2)\n"
+    " os.execv(sys.argv[1],sys.argv[1:])\n"
+    "_,st,ru=os.wait4(pid,0)\n"
+    "print(os.waitstatus_to_exitcode(st),ru.ru_maxrss)\n"
+)
+
+
+def measure_convert_memory(args: list[str]) -> float | None:
+    out = subprocess.run([sys.executable, "-S", "-c", _CONVERT_LAUNCHER, *args],
+                         capture_output=True, text=True, timeout=600)
+    try:
+        code, maxrss = out.stdout.split()
+    except ValueError:
+        return None
+    return int(maxrss) / 1024 if code == "0" else None
 
 
 # ---------------------------------------------------------------- measurement
@@ -220,13 +260,14 @@ def bench_image(path: str, runs: int, convert: str | None, tmpdir: str) -> dict:
         try:
             run_convert(convert, path, dst)  # warm-up (page cache, shared libs)
             rs = [run_convert(convert, path, dst) for _ in range(runs)]
+            peak = measure_convert_memory(convert_args(convert, path, dst))
             out_bytes = Path(dst).read_bytes()
             outputs["imagemagick"] = out_bytes
             info["results"]["imagemagick"] = {
-                "ms": round(statistics.median(r["ms"] for r in rs), 1),
-                "ms_min": round(min(r["ms"] for r in rs), 1),
-                "ms_max": round(max(r["ms"] for r in rs), 1),
-                "peak_mb": round(max(r["peak_mb"] for r in rs), 1),
+                "ms": round(statistics.median(rs), 1),
+                "ms_min": round(min(rs), 1),
+                "ms_max": round(max(rs), 1),
+                "peak_mb": round(peak, 1) if peak is not None else None,
                 "display_size": list(Image.open(io.BytesIO(out_bytes)).size),
                 "display_bytes": len(out_bytes),
                 "thumb_size": None,
@@ -317,13 +358,14 @@ def main(argv=None) -> int:
             info = bench_image(path, args.runs, convert, tmpdir)
             info["name"] = name
             all_info.append(info)
-    mem_note = ("peak MB = growth of ru_maxrss in a fresh subprocess per pipeline over a baseline "
-                "taken after imports and reading the file (covers C allocations); imagemagick = "
-                "ru_maxrss of the whole convert process")
+    mem_note = ("peak MB = growth of peak RSS (/proc VmHWM) in a fresh subprocess per pipeline "
+                "over a baseline taken after imports and reading the file, so C allocations "
+                "(libvips, libjpeg) count; imagemagick = ru_maxrss of the whole convert process")
     print_table(all_info, mem_note)
     summary = {
         "runs": args.runs,
-        "memory_method": "ru_maxrss delta in fresh subprocess (imagemagick: whole-process ru_maxrss)",
+        "memory_method": "VmHWM (peak RSS) growth in a fresh subprocess per pipeline; "
+                         "imagemagick: whole-process ru_maxrss",
         "versions": versions(convert_version),
         "speedup_vs_naive": min(i["speedup_vs_naive"] for i in all_info),
         "images": all_info,

@@ -483,10 +483,6 @@ def _vips_orient(img, orientation: int):
     return tagged.autorot()
 
 
-def _vips_thumb(img, thumb_side: int):
-    return img.thumbnail_image(thumb_side, height=thumb_side, size="down").jpegsave_buffer(**_VIPS_SAVE)
-
-
 def _vips_encode(img, thumb_side: int, orientation: int = 1) -> tuple[bytes, bytes, int, int]:
     img = _vips_to_srgb8(img)
     if orientation == 1:
@@ -498,7 +494,11 @@ def _vips_encode(img, thumb_side: int, orientation: int = 1) -> tuple[bytes, byt
     # there, the display encode and the thumbnail are independent: run them on two cores
     # (pyvips releases the GIL inside libvips), rotating each on the fly.
     flat = img.copy_memory()
-    thumb_job = _thumb_pool().submit(lambda: _vips_thumb(_vips_orient(flat, orientation), thumb_side))
+    # Shrink before rotating: thumbnail_image reading through a lazy rot90 is ~3x slower.
+    thumb_job = _thumb_pool().submit(
+        lambda: _vips_orient(flat.thumbnail_image(thumb_side, height=thumb_side, size="down",
+                                                  no_rotate=True),
+                             orientation).jpegsave_buffer(**_VIPS_SAVE))
     upright = _vips_orient(flat, orientation)
     display = upright.jpegsave_buffer(**_VIPS_SAVE)
     return display, thumb_job.result(), upright.width, upright.height

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import text
-from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.exc import IntegrityError, ProgrammingError
 from sqlalchemy.orm import Session
 
 PREFIX = "PA"
@@ -34,6 +34,26 @@ def _sequence(year: int) -> str:
     return f"report_code_seq_{year:04d}"
 
 
+
+
+def create_sequence_sql(year: int) -> str:
+    return f"CREATE SEQUENCE IF NOT EXISTS {_sequence(year)} MAXVALUE 999999"
+
+
+def _create_sequence(session: Session, year: int) -> None:
+    """Create a year's sequence outside the caller's transaction.
+
+    Committed at once, so concurrent first reports of a year all see it; two
+    creators racing on the catalogue is harmless (the loser's error is ignored).
+    """
+    engine = session.get_bind().engine
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        try:
+            conn.execute(text(create_sequence_sql(year)))
+        except (IntegrityError, ProgrammingError):
+            pass
+
+
 def next_code(session: Session, year: int) -> str:
     name = _sequence(year)
     savepoint = session.begin_nested()
@@ -41,8 +61,8 @@ def next_code(session: Session, year: int) -> str:
         number = session.execute(text(f"SELECT nextval('{name}')")).scalar_one()
         savepoint.commit()
     except ProgrammingError:
-        # First report of the year: create the sequence (racing creators are harmless).
+        # A year beyond the pre-created range.
         savepoint.rollback()
-        session.execute(text(f"CREATE SEQUENCE IF NOT EXISTS {name} MAXVALUE 999999"))
+        _create_sequence(session, year)
         number = session.execute(text(f"SELECT nextval('{name}')")).scalar_one()
     return format_code(year, number)

@@ -1,16 +1,19 @@
 """Report endpoints: one parse, one service call, one return each."""
 from __future__ import annotations
 
+import hashlib
+import json
 import re
 
-from flask import request
+from flask import Response, request
 from flask_smorest import Blueprint
 from sqlalchemy.dialects.postgresql import insert
 
 from api.db import db
 from api.errors import ApiError
 from api.identity.auth import current_citizen
-from api.reports import queries, schemas
+from api.reports import cache, queries, schemas
+from api.reports.codes import parse_code
 from api.reports.models import ReportFollower
 from api.reports.service import create_report
 from api.reports.views import geojson_feature, public_event, public_report
@@ -21,6 +24,7 @@ me_blp = Blueprint("me", __name__, url_prefix="/api/v1/me", description="The sig
 
 _IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9._:-]{8,200}$")
 CITIZEN_AUTH = [{"firebase": []}, {"device": []}]
+_REPORT_OUT = schemas.ReportOut()
 
 
 def _idempotency_key() -> str | None:
@@ -74,13 +78,21 @@ def duplicates(args):
 
 
 @blp.route("/<code>")
-@blp.etag
-@blp.response(200, schemas.ReportOut)
+@blp.response(200, schemas.ReportOut, headers={"ETag": {"schema": {"type": "string"}}})
+@blp.alt_response(304, description="Not modified (If-None-Match)")
 @blp.alt_response(404, description="REPORT_NOT_FOUND")
 @blp.doc(security=[])
 def get_report(code):
     """A report's public view (no personal data). Codes are accepted typed in any form."""
-    return public_report(queries.get_by_code(db.session, code))
+    canonical = parse_code(code)
+    body = cache.get_public(canonical) if canonical else None
+    if body is None:
+        report = queries.get_by_code(db.session, code)
+        body = json.dumps(_REPORT_OUT.dump(public_report(report)), ensure_ascii=False).encode()
+        cache.put_public(report.code, body)
+    response = Response(body, mimetype="application/json")
+    response.set_etag(hashlib.blake2b(body, digest_size=16).hexdigest())
+    return response.make_conditional(request)
 
 
 @blp.route("/<code>/events")

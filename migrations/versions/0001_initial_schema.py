@@ -15,6 +15,8 @@ depends_on = None
 
 
 EXTENSIONS = ("cube", "earthdistance", "unaccent", "pg_trgm")
+# Tracking-code sequences, one per year (api/reports/codes.py); later years are made on demand.
+CODE_YEARS = range(2024, 2046)
 
 
 def upgrade() -> None:
@@ -239,7 +241,14 @@ def upgrade() -> None:
     op.create_index('ix_outbox_pending', 'outbox', ['next_attempt_at'], unique=False, postgresql_where=sa.text('processed_at IS NULL'))
 
 
+    for year in CODE_YEARS:
+        op.execute(f"CREATE SEQUENCE IF NOT EXISTS report_code_seq_{year} MAXVALUE 999999")
+
+
 def downgrade() -> None:
+    op.execute("DO $$ DECLARE s record; BEGIN FOR s IN SELECT sequencename FROM pg_sequences"
+               " WHERE sequencename LIKE 'report\\_code\\_seq\\_%' LOOP"
+               " EXECUTE format('DROP SEQUENCE %I', s.sequencename); END LOOP; END $$")
     op.drop_index('ix_outbox_pending', table_name='outbox', postgresql_where=sa.text('processed_at IS NULL'))
     op.drop_table('outbox')
     op.drop_table('report_follower')
