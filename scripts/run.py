@@ -37,6 +37,7 @@ def _env_with_services() -> tuple[dict, services.EmbeddedRedis | None]:
     env.setdefault("CELERY_BROKER_URL", redis_url)
     env.setdefault("REDIS_URL", redis_url)
     env.setdefault("PYTHONPATH", str(ROOT))
+    env.setdefault("PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '8000')}")
     return env, embedded
 
 

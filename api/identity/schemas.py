@@ -1,5 +1,7 @@
 from marshmallow import Schema, fields, validate
 
+from api.common.fields import LocalDateTime
+
 
 class LoginIn(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=200))
@@ -9,6 +11,6 @@ class LoginIn(Schema):
 class TokenOut(Schema):
     access_token = fields.String(required=True)
     token_type = fields.String(required=True)
-    expires_at = fields.DateTime(required=True)
+    expires_at = LocalDateTime(required=True)
     role = fields.String(required=True)
     unit_id = fields.Integer(allow_none=True)

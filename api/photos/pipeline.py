@@ -213,8 +213,9 @@ def _check_webp_complete(data: bytes) -> None:
 def _open_pil(kind: str, data: bytes) -> Image.Image:
     try:
         with warnings.catch_warnings():
-            # Our own max_pixels check is the policy; Pillow's warning is noise here.
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            # Our own max_pixels check is the policy, and malformed EXIF in user files is
+            # routine: Pillow's bomb and "corrupt EXIF" warnings are noise here.
+            warnings.simplefilter("ignore")
             # formats= pins the decoder to the sniffed type so a polyglot cannot steer
             # Pillow to some other plugin.
             return Image.open(io.BytesIO(data), formats=[_PIL_FORMAT[kind]])
@@ -271,7 +272,13 @@ def _load_exif(raw: bytes | None) -> Image.Exif | None:
         return None
     try:
         exif = Image.Exif()
-        exif.load(bytes(raw))
+        with warnings.catch_warnings():
+            # Malformed EXIF is common and harmless here; Pillow would warn per bad tag.
+            warnings.simplefilter("ignore")
+            exif.load(bytes(raw))
+            # get_ifd parses lazily; force it now, inside the warning filter.
+            exif.get_ifd(_IFD_GPS)
+            exif.get_ifd(_IFD_EXIF)
         return exif
     except Exception as exc:
         log.info("EXIF unreadable: %s", exc)
@@ -495,10 +502,9 @@ def _vips_encode(img, thumb_side: int, orientation: int = 1) -> tuple[bytes, byt
     # (pyvips releases the GIL inside libvips), rotating each on the fly.
     flat = img.copy_memory()
     # Shrink before rotating: thumbnail_image reading through a lazy rot90 is ~3x slower.
+    tw, th = _fit(flat.width, flat.height, thumb_side)
     thumb_job = _thumb_pool().submit(
-        lambda: _vips_orient(flat.thumbnail_image(thumb_side, height=thumb_side, size="down",
-                                                  no_rotate=True),
-                             orientation).jpegsave_buffer(**_VIPS_SAVE))
+        lambda: _vips_orient(_vips_resize_to(flat, tw, th), orientation).jpegsave_buffer(**_VIPS_SAVE))
     upright = _vips_orient(flat, orientation)
     display = upright.jpegsave_buffer(**_VIPS_SAVE)
     return display, thumb_job.result(), upright.width, upright.height
@@ -517,17 +523,22 @@ def _thumb_pool() -> ThreadPoolExecutor:
     return _POOL
 
 
+def _vips_resize_to(img, width: int, height: int):
+    if (img.width, img.height) == (width, height):
+        return img
+    # "force" pins the exact size computed by _fit, so both back-ends round alike.
+    return img.thumbnail_image(width, height=height, size="force", no_rotate=True)
+
+
 def _vips_thumb_from_jpeg(display: bytes, thumb_side: int) -> bytes:
     # The display JPEG is small, and libjpeg can decode it at 1/2..1/8 scale for nearly
     # free, so the original is never decoded twice. Keep >= 1.5x for the LANCZOS pass.
     head = _pyvips.Image.new_from_buffer(display, "", access="sequential")
+    tw, th = _fit(head.width, head.height, thumb_side)
     longest = max(head.width, head.height)
     shrink = next((s for s in (8, 4, 2) if longest / s >= 1.5 * thumb_side), 1)
     small = _pyvips.Image.jpegload_buffer(display, shrink=shrink, access="sequential")
-    scale = thumb_side / max(small.width, small.height)
-    if scale < 1:
-        small = small.resize(scale, kernel="lanczos3")
-    return small.jpegsave_buffer(**_VIPS_SAVE)
+    return _vips_resize_to(small, tw, th).jpegsave_buffer(**_VIPS_SAVE)
 
 
 def _vips_derivatives(kind: str, data: bytes, hdr: _Header, orientation: int, max_pixels: int,

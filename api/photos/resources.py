@@ -7,6 +7,7 @@ from flask_smorest import Blueprint
 from marshmallow import Schema, fields
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from api.common.fields import LocalDateTime
 from api.db import db
 from api.errors import ApiError
 from api.identity.auth import current_citizen
@@ -26,7 +27,7 @@ class PhotoUploadOut(Schema):
     id = fields.UUID()
     lat = fields.Float(allow_none=True)
     lon = fields.Float(allow_none=True)
-    taken_at = fields.DateTime(allow_none=True)
+    taken_at = LocalDateTime(allow_none=True)
     width = fields.Integer()
     height = fields.Integer()
     url = fields.String()

@@ -22,6 +22,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 # One or more path segments of safe characters; no "", ".", ".." segments, no leading "/".
 _KEY_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._-]*(/[A-Za-z0-9_][A-Za-z0-9._-]*)*$")
 
+_SCHEME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:")
+
 # Content-addressed objects never change, so caches may keep them for good.
 IMMUTABLE_CACHE_CONTROL = "public, max-age=31536000, immutable"
 
@@ -164,12 +166,12 @@ def storage_from_url(url: str) -> PhotoStorage:
     if not url or not url.strip():
         raise ValueError("empty storage URL")
     url = url.strip()
-    if "://" not in url:
+    if not _SCHEME_RE.match(url):
         return LocalStorage(url)
     parts = urlsplit(url)
     scheme = parts.scheme.lower()
     if scheme == "file":
-        if parts.netloc not in ("", "localhost"):
+        if not url.lower().startswith("file://") or parts.netloc not in ("", "localhost"):
             raise ValueError(f"file URL must be local: {url!r}")
         path = unquote(parts.path)
         if not path.startswith("/"):

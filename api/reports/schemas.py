@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, pre_load, validate, validates_schema
 
+from api.common.fields import LocalDateTime
 from api.text import nfc
 
 
@@ -87,8 +88,8 @@ class ReportOut(Schema):
     attributes = fields.Dict()
     photos = fields.List(fields.Nested(PhotoOut))
     duplicate_of = fields.String(allow_none=True)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    created_at = LocalDateTime()
+    updated_at = LocalDateTime()
     public_url = fields.String()
 
 
@@ -101,7 +102,7 @@ class EventOut(Schema):
     status = fields.String(allow_none=True)
     status_label = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
-    created_at = fields.DateTime()
+    created_at = LocalDateTime()
 
 
 class EventListOut(Schema):

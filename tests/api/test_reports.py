@@ -277,3 +277,11 @@ def test_nothing_half_written_on_failure(client, device, db_session):
         "SELECT count(*) FROM idempotency_key WHERE key = 'will-fail-0001'")).scalar() == 0
     assert db_session.execute(text("SELECT report_id FROM photo WHERE id = :id"),
                               {"id": photo.json["id"]}).scalar() is None
+
+
+def test_times_are_vietnam_time_at_the_edge(client, device):
+    created = new_report(client, device)
+    assert created["created_at"].endswith("+07:00")
+    from datetime import datetime, timezone
+    stamp = datetime.fromisoformat(created["created_at"])
+    assert abs((datetime.now(timezone.utc) - stamp).total_seconds()) < 120

@@ -1,0 +1,20 @@
+"""Marshmallow fields shared by the schemas."""
+from __future__ import annotations
+
+from zoneinfo import ZoneInfo
+
+from marshmallow import fields
+
+LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+class LocalDateTime(fields.AwareDateTime):
+    """UTC inside, Vietnam time at the edge: ISO 8601 with +07:00 on output.
+
+    Input must carry an offset (any offset is accepted and kept as an instant).
+    """
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        return super()._serialize(value.astimezone(LOCAL_TZ), attr, obj, **kwargs)
