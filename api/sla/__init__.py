@@ -1,0 +1,1 @@
+"""Service-level deadlines: working calendars for citizens' reports."""
