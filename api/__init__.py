@@ -46,6 +46,9 @@ def create_app(config: Config | None = None) -> Flask:
     init_redis(app, config.REDIS_URL or config.CELERY_BROKER_URL)
     install_invalidation(db.Session, app.extensions["redis"])
 
+    from api.common.queue import init_sender
+    init_sender(app, config.CELERY_BROKER_URL)
+
     from flask_smorest import Api
     from api.errors import register_error_handlers
     api = Api(app)

@@ -5,3 +5,4 @@ from api.photos.models import Photo  # noqa: F401
 from api.reference.models import Category, CategoryGroup, Province, Unit, Ward  # noqa: F401
 from api.reports.models import (IdempotencyKey, OutboxMessage, Report, ReportEvent,  # noqa: F401
                                 ReportFollower)
+from api.routing.models import RoutingRule  # noqa: F401

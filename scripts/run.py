@@ -3,8 +3,8 @@
 1. PostgreSQL and Redis: the URLs from the environment, else embedded servers
    under DATA_DIR (data survives a restart).
 2. Migrations to head, then reference and demo data on first start.
-3. The API under gunicorn on 127.0.0.1:PORT, plus the processes later
-   capabilities add (worker, beat, bot) — see ``PROCESSES``.
+3. The API under gunicorn on 127.0.0.1:PORT, the Celery worker and beat (and,
+   as it lands, the bot) — see ``processes()``.
 Ctrl-C (or SIGTERM) stops every child, then the embedded servers.
 """
 from __future__ import annotations
@@ -53,6 +53,10 @@ def processes(env: dict) -> dict[str, list[str]]:
         "api": [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", "2"), "--threads", "4", "--timeout", "60",
                 "--access-logfile", "-", "--error-logfile", "-", "api.wsgi:app"],
+        "worker": [PY, "-m", "celery", "-A", "workers.celery_app", "worker", "-l", "info",
+                   "-c", env.get("WORKER_CONCURRENCY", "2"), "--without-gossip", "--without-mingle"],
+        "beat": [PY, "-m", "celery", "-A", "workers.celery_app", "beat", "-l", "info",
+                 "-s", str(services.data_dir() / "celerybeat-schedule")],
     }
 
 

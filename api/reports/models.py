@@ -49,6 +49,10 @@ class Report(Base):
     attributes: Mapped[dict] = mapped_column(JSONB, default=dict)
     source: Mapped[str] = mapped_column(String(10), default="app")
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("report.id"))
+    # Set by routing: a nearby open report of the same category, for the dispatcher to link.
+    possible_duplicate_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report.id", name="fk_report_possible_duplicate"))
+    routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
@@ -57,7 +61,8 @@ class Report(Base):
     unit: Mapped[Unit | None] = relationship(lazy="joined")
     citizen: Mapped[Citizen] = relationship()
     photos: Mapped[list[Photo]] = relationship(order_by=Photo.position, lazy="selectin")
-    duplicate_of: Mapped["Report | None"] = relationship(remote_side=[id])
+    duplicate_of: Mapped["Report | None"] = relationship(remote_side=[id],
+                                                         foreign_keys=[duplicate_of_id])
 
 
 class ReportEvent(Base):

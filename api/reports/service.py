@@ -25,7 +25,9 @@ from api.reference.geo import locate_ward
 from api.reference.models import Category
 from api.reports import codes
 from api.reports.attributes import validate_attributes
+from api.common.queue import send_task_after_commit
 from api.reports.models import IdempotencyKey, OutboxMessage, Report, ReportEvent, ReportFollower
+from api.reports.outbox import TASKS, lease
 
 ROUTE_TOPIC = "report.route"
 
@@ -173,8 +175,12 @@ def create_report(session: Session, citizen: Citizen, body: dict, *, idempotency
     session.add(event)
     session.add(ReportFollower(report_id=report.id, citizen_id=citizen.id))
     session.flush()
-    session.add(OutboxMessage(topic=ROUTE_TOPIC, report_id=report.id, event_id=event.id,
-                              payload={"report_id": report.id, "code": report.code}))
+    message = OutboxMessage(topic=ROUTE_TOPIC, report_id=report.id, event_id=event.id,
+                            payload={"report_id": report.id, "code": report.code},
+                            next_attempt_at=now + lease())
+    session.add(message)
+    session.flush()
+    send_task_after_commit(session, TASKS[ROUTE_TOPIC], [report.id, message.id])
     if idempotency_key:
         session.execute(update(IdempotencyKey).where(
             IdempotencyKey.principal == citizen.principal, IdempotencyKey.key == idempotency_key)
