@@ -6,6 +6,7 @@ RUN pip install --no-cache-dir -r requirements.txt
 COPY api ./api
 COPY migrations ./migrations
 COPY scripts ./scripts
+COPY workers ./workers
 COPY alembic.ini ./
 RUN useradd --system --uid 10001 app && mkdir -p /data/photos && chown app /data/photos
 USER app
