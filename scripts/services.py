@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
@@ -54,36 +55,35 @@ def embedded_url(server, database: str) -> str:
     return f"postgresql+psycopg2://postgres@/{database}?host={socket_dir}"
 
 
-def ensure_database(url: str) -> None:
-    """Create the database named in ``url`` when it does not exist (needs CREATEDB)."""
+@contextmanager
+def _admin_cursor(url: str):
+    """An autocommit cursor on the server's ``postgres`` database (CREATE/DROP DATABASE)."""
     import psycopg2
-    from psycopg2 import sql
-    target = make_url(url)
-    admin = target.set(drivername="postgresql", database="postgres")
+    admin = make_url(url).set(drivername="postgresql", database="postgres")
     conn = psycopg2.connect(admin.render_as_string(hide_password=False))
     try:
         conn.autocommit = True
         with conn.cursor() as cur:
-            cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (target.database,))
-            if cur.fetchone() is None:
-                cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(target.database)))
+            yield cur
     finally:
         conn.close()
+
+
+def ensure_database(url: str) -> None:
+    """Create the database named in ``url`` when it does not exist (needs CREATEDB)."""
+    from psycopg2 import sql
+    name = make_url(url).database
+    with _admin_cursor(url) as cur:
+        cur.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
+        if cur.fetchone() is None:
+            cur.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
 def drop_database(url: str) -> None:
-    import psycopg2
     from psycopg2 import sql
-    target = make_url(url)
-    admin = target.set(drivername="postgresql", database="postgres")
-    conn = psycopg2.connect(admin.render_as_string(hide_password=False))
-    try:
-        conn.autocommit = True
-        with conn.cursor() as cur:
-            cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-                sql.Identifier(target.database)))
-    finally:
-        conn.close()
+    with _admin_cursor(url) as cur:
+        cur.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(make_url(url).database)))
 
 
 def normalise_db_url(url: str) -> str:

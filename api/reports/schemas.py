@@ -67,12 +67,6 @@ class WardRef(Schema):
     name = fields.String()
 
 
-class UnitRef(Schema):
-    code = fields.String()
-    name_vi = fields.String()
-    name_en = fields.String()
-
-
 class ReportOut(Schema):
     """The public view: never the reporter's identity or contact."""
     code = fields.String()
@@ -84,7 +78,7 @@ class ReportOut(Schema):
     lon = fields.Float()
     address = fields.String(allow_none=True)
     ward = fields.Nested(WardRef)
-    unit = fields.Nested(UnitRef, allow_none=True)
+    unit = fields.Nested(NamedRef, allow_none=True)
     attributes = fields.Dict()
     photos = fields.List(fields.Nested(PhotoOut))
     duplicate_of = fields.String(allow_none=True)
