@@ -27,7 +27,8 @@ def register_cli(app: Flask) -> None:
         demo = cfg.is_demo if demo is None else demo
         with db.unit_of_work() as session:
             counts = loaders.reference_counts(session)
-            if if_empty and counts["wards"] and counts["categories"] and (counts["staff"] or not demo):
+            if if_empty and counts["wards"] and counts["categories"] and counts["sla_policies"] \
+                    and (counts["staff"] or not demo):
                 click.echo(f"reference data present: {counts}")
                 return
             click.echo("loading provinces and wards (vietnamadminunits)…")
@@ -37,6 +38,8 @@ def register_cli(app: Flask) -> None:
             click.echo(f"  {n} units for province {cfg.PROVINCE_CODE}")
             n = loaders.load_categories(session, allow_anonymous_everywhere=demo)
             click.echo(f"  {n} categories")
+            n = loaders.load_sla_policies(session)
+            click.echo(f"  {n} SLA policies added")
             if demo:
                 if not cfg.is_demo:
                     raise click.ClickException("demo staff only in demo mode (APP_ENV=demo)")

@@ -6,4 +6,4 @@ from api.reference.models import Category, CategoryGroup, Province, Unit, Ward  
 from api.reports.models import (IdempotencyKey, OutboxMessage, Report, ReportEvent,  # noqa: F401
                                 ReportFollower)
 from api.routing.models import RoutingRule  # noqa: F401
-from api.sla.models import CalendarException  # noqa: F401
+from api.sla.models import CalendarException, SlaClock, SlaPolicyVersion  # noqa: F401

@@ -93,6 +93,7 @@ def app(app_config):
         loaders.load_units(session, app_config.PROVINCE_CODE)
         loaders.load_categories(session, allow_anonymous_everywhere=True)
         loaders.load_demo_staff(session, TEST_PASSWORD)
+        loaders.load_sla_policies(session)
     return application
 
 

@@ -12,6 +12,7 @@ from celery import Celery, Task
 from api import create_app
 
 RELAY_EVERY_SECONDS = 5.0
+SLA_SWEEP_EVERY_SECONDS = 60.0
 
 
 def create_celery(flask_app=None) -> Celery:
@@ -29,7 +30,10 @@ def create_celery(flask_app=None) -> Celery:
         task_ignore_result=True, task_acks_late=True, task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True,
         timezone="UTC", enable_utc=True,
-        beat_schedule={"outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS}},
+        beat_schedule={
+            "outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS},
+            "sla-sweep": {"task": "sla.sweep", "schedule": SLA_SWEEP_EVERY_SECONDS},
+        },
     )
     app.flask_app = flask_app
     flask_app.extensions["celery"] = app

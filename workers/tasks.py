@@ -11,6 +11,7 @@ from api.db import DatabaseUnavailable, db
 from api.reports import outbox
 from api.routing.geocode import AddressLookup
 from api.routing.service import route_report
+from api.sla import service as sla
 
 log = logging.getLogger(__name__)
 TRANSIENT = (OperationalError, DatabaseUnavailable)
@@ -34,6 +35,16 @@ def route(report_id: int, outbox_id: int | None = None) -> str:
     log.info("route report %s: %s", report_id, outcome.status,
              extra={"report_id": report_id, "unit": outcome.unit_code})
     return outcome.status
+
+
+@shared_task(name="sla.sweep", autoretry_for=TRANSIENT, max_retries=3)
+def sla_sweep() -> int:
+    """Advance every clock whose next check has come (warnings, breach, escalation)."""
+    with db.unit_of_work() as session:
+        checked = sla.sweep(session)
+    if checked:
+        log.info("SLA sweep checked %d clock(s)", checked)
+    return checked
 
 
 @shared_task(name="outbox.relay", autoretry_for=TRANSIENT, max_retries=3)

@@ -15,6 +15,7 @@ from api.identity.auth import staff_required
 from api.reference.models import Category, CategoryGroup, Unit, Ward
 from api.routing.models import RoutingRule
 from api.sla.models import CalendarException
+from api.sla.service import recompute_running
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
                 description="Administration (admin role)")
@@ -109,6 +110,8 @@ def create_exception(body):
                                   created_by=g.staff.id)
     db.session.add(exception)
     try:
+        db.session.flush()
+        recompute_running(db.session)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -126,4 +129,6 @@ def delete_exception(exception_id: int):
     if exception is None:
         raise ApiError(404, "NOT_FOUND", "Không tìm thấy.")
     db.session.delete(exception)
+    db.session.flush()
+    recompute_running(db.session)
     db.session.commit()

@@ -131,6 +131,20 @@ def load_categories(session: Session, *, allow_anonymous_everywhere: bool = Fals
     return _upsert(session, Category, rows, ["code"])
 
 
+def load_sla_policies(session: Session) -> int:
+    """Version 1 of each class's targets, where the class has no version yet."""
+    from api.sla.models import SlaPolicyVersion
+    from api.sla.policies import DEFAULT_POLICIES, policy_to_dict
+    have = set(session.scalars(select(SlaPolicyVersion.sla_class)))
+    added = 0
+    for sla_class, policy in DEFAULT_POLICIES.items():
+        if sla_class not in have:
+            session.add(SlaPolicyVersion(sla_class=sla_class, version=policy.version,
+                                         body=policy_to_dict(policy)))
+            added += 1
+    return added
+
+
 DEMO_EMAIL_DOMAIN = "bacninh-ioc.test"
 
 
@@ -158,6 +172,8 @@ def load_demo_staff(session: Session, password: str, progress: Progress = _no_pr
 
 
 def reference_counts(session: Session) -> dict[str, int]:
+    from api.sla.models import SlaPolicyVersion
     return {name: session.scalar(select(func.count()).select_from(model))
             for name, model in (("provinces", Province), ("wards", Ward), ("units", Unit),
-                                ("categories", Category), ("staff", StaffUser))}
+                                ("categories", Category), ("staff", StaffUser),
+                                ("sla_policies", SlaPolicyVersion))}

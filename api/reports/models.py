@@ -53,6 +53,10 @@ class Report(Base):
     possible_duplicate_of_id: Mapped[int | None] = mapped_column(
         ForeignKey("report.id", name="fk_report_possible_duplicate"))
     routed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The SLA class and policy version the report is held to (a class change re-targets it).
+    sla_class: Mapped[str | None] = mapped_column(String(20))
+    sla_policy_id: Mapped[int | None] = mapped_column(
+        ForeignKey("sla_policy.id", name="fk_report_sla_policy"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 

@@ -67,6 +67,13 @@ class WardRef(Schema):
     name = fields.String()
 
 
+class SlaOut(Schema):
+    sla_class = fields.String()
+    due_at = LocalDateTime(metadata={"description": "When the citizen's answer is due (RESOLVE)"})
+    status = fields.String(metadata={"description": "running, paused, breached, met"})
+    cycle = fields.Integer()
+
+
 class ReportOut(Schema):
     """The public view: never the reporter's identity or contact."""
     code = fields.String()
@@ -82,6 +89,7 @@ class ReportOut(Schema):
     attributes = fields.Dict()
     photos = fields.List(fields.Nested(PhotoOut))
     duplicate_of = fields.String(allow_none=True)
+    sla = fields.Nested(SlaOut, allow_none=True)
     created_at = LocalDateTime()
     updated_at = LocalDateTime()
     public_url = fields.String()

@@ -28,6 +28,7 @@ from api.reports.attributes import validate_attributes
 from api.common.queue import send_task_after_commit
 from api.reports.models import IdempotencyKey, OutboxMessage, Report, ReportEvent, ReportFollower
 from api.reports.outbox import TASKS, lease
+from api.sla.service import load_calendars, start_report_clocks
 
 ROUTE_TOPIC = "report.route"
 
@@ -174,6 +175,7 @@ def create_report(session: Session, citizen: Citizen, body: dict, *, idempotency
                         data={"source": source})
     session.add(event)
     session.add(ReportFollower(report_id=report.id, citizen_id=citizen.id))
+    start_report_clocks(session, report, now, load_calendars(session))
     session.flush()
     message = OutboxMessage(topic=ROUTE_TOPIC, report_id=report.id, event_id=event.id,
                             payload={"report_id": report.id, "code": report.code},

@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.orm import object_session
 
 from api.photos.urls import photo_out
 from api.reports.models import Report, ReportEvent
 from api.reports.states import STATUS_LABELS_VI
+from api.sla.service import public_sla
 
 
 def public_report(report: Report) -> dict:
@@ -26,6 +28,7 @@ def public_report(report: Report) -> dict:
         "attributes": report.attributes or {},
         "photos": [photo_out(p) for p in report.photos],
         "duplicate_of": report.duplicate_of.code if report.duplicate_of_id else None,
+        "sla": public_sla(object_session(report), report),
         "created_at": report.created_at,
         "updated_at": report.updated_at,
         "public_url": f"{current_app.config['PUBLIC_BASE_URL']}/api/v1/reports/{report.code}",

@@ -16,6 +16,7 @@ from api.reports.models import Report, ReportEvent
 from api.reports.queries import nearby_duplicates
 from api.routing.geocode import AddressLookup
 from api.routing.models import RoutingRule
+from api.sla.service import load_calendars, on_assigned
 
 
 @dataclass(frozen=True)
@@ -88,6 +89,7 @@ def route_report(session: Session, report_id: int, geocoder: AddressLookup,
 
     report.unit_id = unit.id
     report.status = "routed"
+    on_assigned(session, report, unit.id, now, load_calendars(session))
     data["unit_code"] = unit.code
     session.add(ReportEvent(report_id=report.id, type="routed", from_status="new", to_status="routed",
                             actor_kind="system", public=True, note=f"Đã chuyển đến {unit.name_vi}.",

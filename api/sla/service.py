@@ -1,0 +1,186 @@
+"""SLA clocks in the database: started with the report, moved by its lifecycle, swept.
+
+The clock rules are pure (api/sla/clocks.py); this module loads and saves them,
+builds the calendar from the exceptions table, and turns signals into events.
+The sweep takes due clocks with ``FOR UPDATE SKIP LOCKED``, so any number of
+workers can sweep at once without doing a clock twice, and a failing clock
+does not stop the others.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from api.reports.models import Report, ReportEvent
+from api.sla import clocks as rules
+from api.sla.calendar import AlwaysOpenCalendar, BusinessCalendar, calendar_for
+from api.sla.models import CalendarException, SlaClock, SlaPolicyVersion
+from api.sla.policies import SlaPolicy, policy_from_dict
+
+log = logging.getLogger(__name__)
+Calendar = BusinessCalendar | AlwaysOpenCalendar
+
+
+@dataclass
+class Calendars:
+    """The two calendars with the current exceptions, built once per unit of work."""
+    business: BusinessCalendar
+    always_open: AlwaysOpenCalendar
+
+    def for_kind(self, kind: str) -> Calendar:
+        return self.always_open if kind == "24x7" else self.business
+
+    def for_class(self, sla_class: str) -> Calendar:
+        return self.always_open if sla_class == "urgent" else self.business
+
+
+def load_calendars(session: Session) -> Calendars:
+    rows = session.scalars(select(CalendarException)).all()
+    business = calendar_for(
+        "normal",
+        extra_working_days=frozenset(r.day for r in rows if r.kind == "working_day"),
+        extra_days_off={r.day: (r.name or "Nghỉ bù") for r in rows if r.kind == "day_off"},
+        holiday_overrides={r.day: None for r in rows if r.kind == "not_a_holiday"})
+    return Calendars(business, AlwaysOpenCalendar())
+
+
+def current_policy(session: Session, sla_class: str) -> tuple[SlaPolicyVersion, SlaPolicy]:
+    row = session.scalar(select(SlaPolicyVersion).where(SlaPolicyVersion.sla_class == sla_class)
+                         .order_by(SlaPolicyVersion.version.desc()).limit(1))
+    if row is None:
+        from api.sla.policies import DEFAULT_POLICIES, policy_to_dict
+        row = SlaPolicyVersion(sla_class=sla_class, version=1,
+                               body=policy_to_dict(DEFAULT_POLICIES[sla_class]))
+        session.add(row)
+        session.flush()
+    return row, policy_from_dict(row.body)
+
+
+def _policy_of(session: Session, report: Report) -> SlaPolicy:
+    row = session.get(SlaPolicyVersion, report.sla_policy_id)
+    return policy_from_dict(row.body)
+
+
+def _save(session: Session, row: SlaClock, clock: rules.Clock, cal: Calendar, now: datetime) -> None:
+    row.state = clock.to_dict()
+    row.due_at = clock.due_at
+    row.stopped_at = clock.stopped_at
+    row.outcome = clock.outcome
+    row.next_check_at = rules.next_check_at(clock, calendar=cal)
+    row.updated_at = now
+
+
+def _new_clock(session: Session, report: Report, kind: str, policy: SlaPolicy, at: datetime,
+               cals: Calendars, unit_id: int | None = None, cycle: int = 1) -> SlaClock:
+    cal = cals.for_kind(policy.calendar)
+    clock = rules.start(kind, policy, at, calendar=cal, cycle=cycle)
+    row = SlaClock(report_id=report.id, kind=kind, cycle=cycle, unit_id=unit_id)
+    _save(session, row, clock, cal, at)
+    session.add(row)
+    return row
+
+
+def _events_for(report: Report, kind: str, clock_id: int, signals: list[rules.Signal],
+                at: datetime) -> list[ReportEvent]:
+    return [ReportEvent(report_id=report.id, type=s.name, actor_kind="system", public=False,
+                        created_at=at, data={"clock": kind, "clock_id": clock_id, **s.data}) for s in signals
+            if s.name in ("sla.warning", "sla.breached", "sla.escalated", "sla.pause_expired")]
+
+
+def start_report_clocks(session: Session, report: Report, at: datetime, cals: Calendars) -> None:
+    """At receipt: the dispatcher's TRIAGE clock and the citizen's RESOLVE clock."""
+    row, policy = current_policy(session, report.category.sla_class)
+    report.sla_class, report.sla_policy_id = report.category.sla_class, row.id
+    for kind in ("TRIAGE", "RESOLVE"):
+        _new_clock(session, report, kind, policy, at, cals)
+
+
+def running(session: Session, report: Report, kind: str) -> SlaClock | None:
+    return session.scalar(select(SlaClock).where(
+        SlaClock.report_id == report.id, SlaClock.kind == kind, SlaClock.stopped_at.is_(None))
+        .order_by(SlaClock.id.desc()).limit(1).with_for_update())
+
+
+def stop_clock(session: Session, report: Report, kind: str, at: datetime, cals: Calendars) -> None:
+    row = running(session, report, kind)
+    if row is None:
+        return
+    cal = cals.for_kind(row.state["calendar_kind"])
+    clock, _signals = rules.stop(rules.Clock.from_dict(row.state), at, calendar=cal)
+    _save(session, row, clock, cal, at)
+
+
+def on_assigned(session: Session, report: Report, unit_id: int, at: datetime, cals: Calendars) -> None:
+    """A unit is assigned: TRIAGE ends; that unit's ACCEPT and UNIT_RESOLVE clocks start."""
+    stop_clock(session, report, "TRIAGE", at, cals)
+    for kind in ("ACCEPT", "UNIT_RESOLVE"):
+        stop_clock(session, report, kind, at, cals)  # a previous assignment's clocks end here
+    policy = _policy_of(session, report)
+    for kind in ("ACCEPT", "UNIT_RESOLVE"):
+        _new_clock(session, report, kind, policy, at, cals, unit_id=unit_id)
+
+
+def sweep(session: Session, now: datetime | None = None, limit: int = 1000) -> int:
+    """Check every clock whose next_check_at has come; returns how many were checked."""
+    now = now or datetime.now(timezone.utc)
+    cals = load_calendars(session)
+    due = session.scalars(
+        select(SlaClock).where(SlaClock.stopped_at.is_(None), SlaClock.next_check_at <= now)
+        .order_by(SlaClock.next_check_at).limit(limit).with_for_update(skip_locked=True)).all()
+    for row in due:
+        try:
+            with session.begin_nested():
+                clock = rules.Clock.from_dict(row.state)
+                cal = cals.for_kind(clock.calendar_kind)
+                clock, signals = rules.check(clock, now, calendar=cal)
+                _save(session, row, clock, cal, now)
+                if signals:
+                    report = session.get(Report, row.report_id)
+                    session.add_all(_events_for(report, row.kind, row.id, signals, now))
+                    if any(s.name == "sla.breached" for s in signals):
+                        report.updated_at = now  # the public view shows the breach
+        except Exception:  # one bad clock must not stop the sweep
+            log.exception("SLA check failed for clock %s", row.id)
+    return len(due)
+
+
+def recompute_running(session: Session, now: datetime | None = None) -> int:
+    """The calendar changed: re-derive every running clock's deadline under the new calendar."""
+    now = now or datetime.now(timezone.utc)
+    cals = load_calendars(session)
+    rows = session.scalars(select(SlaClock).where(SlaClock.stopped_at.is_(None))
+                           .with_for_update(skip_locked=False)).all()
+    policies: dict[int, SlaPolicy] = {}
+    for row in rows:
+        report = session.get(Report, row.report_id)
+        policy = policies.get(report.sla_policy_id) or _policy_of(session, report)
+        policies[report.sla_policy_id] = policy
+        clock = rules.Clock.from_dict(row.state)
+        cal = cals.for_kind(clock.calendar_kind)
+        clock, _signals = rules.retarget(clock, policy, calendar=cal)
+        _save(session, row, clock, cal, now)
+    return len(rows)
+
+
+def public_sla(session: Session, report: Report) -> dict | None:
+    """The citizen's clock as the public sees it: due time and state (no percentages)."""
+    row = session.scalar(select(SlaClock).where(SlaClock.report_id == report.id,
+                                                SlaClock.kind == "RESOLVE")
+                         .order_by(SlaClock.cycle.desc(), SlaClock.id.desc()).limit(1))
+    if row is None:
+        return None
+    state = row.state
+    if row.stopped_at is not None:
+        status = row.outcome
+    elif state.get("paused_at"):
+        status = "paused"
+    elif state.get("breached_at"):
+        status = "breached"
+    else:
+        status = "running"
+    return {"sla_class": report.sla_class, "due_at": row.due_at, "status": status,
+            "cycle": row.cycle}

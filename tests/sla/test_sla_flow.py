@@ -1,0 +1,133 @@
+"""SLA clocks through the report's life, on the real database."""
+import threading
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import select, text
+
+from api.db import db
+from api.reports.models import Report, ReportEvent
+from api.routing.geocode import AddressLookup
+from api.routing.service import route_report
+from api.sla import service as sla
+from api.sla.calendar import BusinessCalendar
+from api.sla.models import SlaClock
+from tests.api.helpers import new_report
+from tests.conftest import TEST_PASSWORD
+
+
+@pytest.fixture()
+def session(app, db_session):
+    with app.app_context():
+        yield db.session
+
+
+def _clocks(session, report):
+    return {c.kind: c for c in session.scalars(select(SlaClock).where(SlaClock.report_id == report.id))}
+
+
+def _report(session, code):
+    return session.scalar(select(Report).where(Report.code == code))
+
+
+def test_clocks_start_at_receipt(client, device, session):
+    created = new_report(client, device)  # streetlight_out: fix_now, 3 working days
+    report = _report(session, created["code"])
+    clocks = _clocks(session, report)
+    assert set(clocks) == {"TRIAGE", "RESOLVE"}
+    expected = BusinessCalendar().add_working_days(report.created_at, 3)
+    assert clocks["RESOLVE"].due_at == expected
+    assert created["sla"]["status"] == "running" and created["sla"]["sla_class"] == "fix_now"
+    assert datetime.fromisoformat(created["sla"]["due_at"]) == expected
+    assert created["sla"]["due_at"].endswith("+07:00")
+
+
+def test_routing_stops_triage_and_starts_the_units_clocks(client, device, session):
+    report = _report(session, new_report(client, device)["code"])
+    route_report(session, report.id, AddressLookup(None))
+    clocks = _clocks(session, report)
+    assert clocks["TRIAGE"].stopped_at is not None and clocks["TRIAGE"].outcome == "met"
+    assert clocks["ACCEPT"].unit_id == report.unit_id and clocks["ACCEPT"].stopped_at is None
+    assert clocks["UNIT_RESOLVE"].unit_id == report.unit_id
+    assert clocks["RESOLVE"].stopped_at is None
+
+
+def test_sweep_breaches_and_escalates_once(client, device, session):
+    code = new_report(client, device)["code"]
+    report = _report(session, code)
+    later = datetime.now(timezone.utc) + timedelta(days=40)
+    assert sla.sweep(session, now=later) >= 2
+    again = sla.sweep(session, now=later)
+    events = session.scalars(select(ReportEvent).where(ReportEvent.report_id == report.id,
+                                                       ReportEvent.type.like("sla.%"))).all()
+    kinds = sorted((e.data["clock"], e.type) for e in events)
+    for clock in ("RESOLVE", "TRIAGE"):
+        assert kinds.count((clock, "sla.breached")) == 1
+        assert kinds.count((clock, "sla.escalated")) == 1
+    assert all(not e.public for e in events)
+    assert again == 0  # nothing left to check: next_check_at is cleared after escalation
+    session.commit()
+    assert client.get(f"/api/v1/reports/{code}").json["sla"]["status"] == "breached"
+
+
+def test_calendar_exception_moves_running_deadlines(client, device, session):
+    report = _report(session, new_report(client, device)["code"])
+    before = _clocks(session, report)["RESOLVE"].due_at
+    cal = BusinessCalendar()
+    # The first working day after receipt becomes an announced day off.
+    day = report.created_at.astimezone(ZoneInfo("Asia/Ho_Chi_Minh")).date()
+    nxt = next(d for d in (day + timedelta(days=i) for i in range(1, 15)) if cal.is_working_day(d))
+    token = client.post("/api/v1/auth/login", json={"email": "admin@bacninh-ioc.test",
+                                                    "password": TEST_PASSWORD}).json["access_token"]
+    r = client.post("/api/v1/admin/calendar-exceptions", headers={"Authorization": f"Bearer {token}"},
+                    json={"day": nxt.isoformat(), "kind": "day_off", "name": "Nghỉ bù"})
+    assert r.status_code == 201, r.json
+    session.expire_all()
+    after = _clocks(session, report)["RESOLVE"].due_at
+    assert after > before
+    assert BusinessCalendar(extra_days_off=frozenset({nxt})).add_working_days(report.created_at, 3) == after
+
+
+@pytest.mark.slow
+def test_two_sweepers_never_double_process(app, committed_client, device):
+    """300 due clocks, two concurrent sweeps on separate connections: each clock is checked once."""
+    created = new_report(committed_client, device, lat=21.40, lon=106.60)
+    with app.app_context():
+        with db.unit_of_work() as s:
+            report = _report(s, created["code"])
+            template = _clocks(s, report)["RESOLVE"]
+            s.add_all([SlaClock(report_id=report.id, kind="RESOLVE", cycle=1, due_at=template.due_at,
+                                next_check_at=template.next_check_at, state=dict(template.state))
+                       for _ in range(300)])
+            report_id = report.id
+        later = datetime.now(timezone.utc) + timedelta(days=40)
+        counts, barrier = [], threading.Barrier(2)
+
+        def sweeper():
+            with app.app_context():
+                barrier.wait()
+                total = 0
+                while True:
+                    with db.unit_of_work() as s:
+                        n = sla.sweep(s, now=later, limit=50)
+                    total += n
+                    if n == 0:
+                        break
+                counts.append(total)
+
+        threads = [threading.Thread(target=sweeper) for _ in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        with db.unit_of_work() as s:
+            per_clock = s.execute(text(
+                "SELECT e.data->>'clock_id', count(*) FROM report_event e WHERE e.report_id = :r"
+                " AND e.type = 'sla.breached' GROUP BY 1"), {"r": report_id}).all()
+            s.execute(text("DELETE FROM report WHERE id = :r"), {"r": report_id})
+    # 300 copies + the report's own TRIAGE and RESOLVE (committed clocks of other tests may
+    # be swept too); each of ours breached exactly once.
+    assert sum(counts) >= 302
+    assert len(per_clock) == 302 and all(n == 1 for _cid, n in per_clock)
+    assert min(counts) > 0  # both sweepers really worked
