@@ -45,3 +45,19 @@ def register_cli(app: Flask) -> None:
                     raise click.ClickException("demo staff only in demo mode (APP_ENV=demo)")
                 n = loaders.load_demo_staff(session, cfg.DEMO_STAFF_PASSWORD, _progress)
                 click.echo(f"  {n} demo staff accounts (password from DEMO_STAFF_PASSWORD)")
+
+    @ref.command("load-boundaries")
+    @click.argument("path", type=click.Path(exists=True, dir_okay=False))
+    @click.option("--code-property", default="code", show_default=True,
+                  help="The feature property that holds the 5-digit ward code.")
+    def load_boundaries(path: str, code_property: str):
+        """Ward boundary polygons (GeoJSON FeatureCollection); point → ward then uses them."""
+        import json
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+        with db.unit_of_work() as session:
+            try:
+                n = loaders.load_boundaries(session, data, code_property)
+            except ValueError as exc:
+                raise click.ClickException(str(exc))
+        click.echo(f"{n} ward boundaries loaded")

@@ -131,6 +131,35 @@ def load_categories(session: Session, *, allow_anonymous_everywhere: bool = Fals
     return _upsert(session, Category, rows, ["code"])
 
 
+def load_boundaries(session: Session, geojson: dict, code_property: str = "code") -> int:
+    """Ward polygons from a GeoJSON FeatureCollection whose features carry the ward code.
+
+    Invalid rings are repaired (shapely.make_valid); features of unknown wards
+    are refused, so a wrong file changes nothing.
+    """
+    from shapely import make_valid
+    from shapely.geometry import mapping, shape
+    features = geojson.get("features") if isinstance(geojson, dict) else None
+    if not features:
+        raise ValueError("expected a GeoJSON FeatureCollection with features")
+    wards = {w.code: w for w in session.scalars(select(Ward))}
+    updates = []
+    for n, feature in enumerate(features):
+        code = str((feature.get("properties") or {}).get(code_property, "")).zfill(5)
+        if code not in wards:
+            raise ValueError(f"feature {n}: unknown ward code {code!r} (property {code_property!r})")
+        geometry = make_valid(shape(feature["geometry"]))
+        if geometry.geom_type not in ("Polygon", "MultiPolygon") or geometry.is_empty:
+            raise ValueError(f"feature {n}: ward {code} needs a Polygon or MultiPolygon")
+        updates.append((wards[code], mapping(geometry)))
+    for ward, boundary in updates:
+        ward.boundary = json.loads(json.dumps(boundary))
+    session.flush()
+    from api.reference.geo import forget_polygons
+    forget_polygons()
+    return len(updates)
+
+
 def load_sla_policies(session: Session) -> int:
     """Version 1 of each class's targets, where the class has no version yet."""
     from api.sla.models import SlaPolicyVersion

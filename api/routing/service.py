@@ -16,7 +16,8 @@ from api.reports.models import Report, ReportEvent
 from api.reports.queries import nearby_duplicates
 from api.routing.geocode import AddressLookup
 from api.routing.models import RoutingRule
-from api.sla.service import load_calendars, on_assigned
+from api.common.fields import LOCAL_TZ
+from api.sla.service import load_calendars, on_assigned, running
 
 
 @dataclass(frozen=True)
@@ -91,7 +92,11 @@ def route_report(session: Session, report_id: int, geocoder: AddressLookup,
     report.status = "routed"
     on_assigned(session, report, unit.id, now, load_calendars(session))
     data["unit_code"] = unit.code
+    note = f"Đã chuyển đến {unit.name_vi}."
+    resolve = running(session, report, "RESOLVE")
+    if resolve is not None:
+        data["resolve_due_at"] = resolve.due_at.isoformat()
+        note += f" Hạn trả lời: {resolve.due_at.astimezone(LOCAL_TZ):%H:%M ngày %d/%m/%Y}."
     session.add(ReportEvent(report_id=report.id, type="routed", from_status="new", to_status="routed",
-                            actor_kind="system", public=True, note=f"Đã chuyển đến {unit.name_vi}.",
-                            data=data, created_at=now))
+                            actor_kind="system", public=True, note=note, data=data, created_at=now))
     return RouteOutcome("routed", unit.code, rule_id)

@@ -38,6 +38,7 @@ def test_ward_level_category_goes_to_the_ward_ubnd(client, device, session):
     event = session.scalar(select(ReportEvent).where(ReportEvent.report_id == report.id,
                                                      ReportEvent.type == "routed"))
     assert event.public and event.to_status == "routed" and "UBND" in event.note
+    assert "Hạn trả lời" in event.note and event.data["resolve_due_at"]
 
 
 def test_province_level_category_goes_to_its_department(client, device, session):
