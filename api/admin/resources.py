@@ -1,4 +1,4 @@
-"""Administration of routing rules and the working calendar (admin role only)."""
+"""Administration of routing rules, the working calendar and SLA policies (admin writes)."""
 from __future__ import annotations
 
 from datetime import date
@@ -14,8 +14,9 @@ from api.errors import ApiError
 from api.identity.auth import staff_required
 from api.reference.models import Category, CategoryGroup, Unit, Ward
 from api.routing.models import RoutingRule
-from api.sla.models import CalendarException
-from api.sla.service import recompute_running
+from api.sla.models import CalendarException, SlaPolicyVersion
+from api.sla.policies import policy_from_dict, policy_to_dict
+from api.sla.service import current_policy, recompute_running
 
 blp = Blueprint("admin", __name__, url_prefix="/api/v1/admin",
                 description="Administration (admin role)")
@@ -132,3 +133,39 @@ def delete_exception(exception_id: int):
     db.session.flush()
     recompute_running(db.session)
     db.session.commit()
+
+
+@blp.route("/sla-policies", methods=["GET"])
+@staff_required("admin", "dispatcher")
+@blp.response(200, schemas.SlaPolicyListOut)
+@blp.doc(security=STAFF_AUTH)
+def list_policies():
+    """Every version of every class's targets, newest first."""
+    return {"items": db.session.scalars(select(SlaPolicyVersion).order_by(
+        SlaPolicyVersion.sla_class, SlaPolicyVersion.version.desc())).all()}
+
+
+@blp.route("/sla-policies", methods=["POST"])
+@staff_required("admin")
+@blp.arguments(schemas.SlaPolicyIn)
+@blp.response(201, schemas.SlaPolicyOut)
+@blp.doc(security=STAFF_AUTH)
+def create_policy(body):
+    """A new version of a class's targets. Reports received from now on use it; running
+    reports keep the version they were received under."""
+    _row, current = current_policy(db.session, body["sla_class"])
+    data = {"sla_class": body["sla_class"], "version": current.version + 1,
+            "calendar": body["calendar"] or current.calendar,
+            **{k: (None if body[k] is None else
+                   {"amount": int(body[k]["amount"]) if body[k]["amount"].is_integer()
+                    else body[k]["amount"], "unit": body[k]["unit"]})
+               for k in ("triage", "accept", "resolve", "extension")}}
+    try:
+        policy = policy_from_dict(data)
+    except (TypeError, ValueError) as exc:
+        raise ApiError(422, "VALIDATION_ERROR", "Chính sách không hợp lệ.", {"policy": [str(exc)]})
+    row = SlaPolicyVersion(sla_class=policy.sla_class, version=policy.version,
+                           body=policy_to_dict(policy), created_by=g.staff.id)
+    db.session.add(row)
+    db.session.commit()
+    return row

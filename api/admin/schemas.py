@@ -1,7 +1,9 @@
 from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from api.common.fields import LocalDateTime
+from api.reference.models import SLA_CLASSES
 from api.sla.models import EXCEPTION_KINDS
+from api.sla.policies import CALENDAR_KINDS, TARGET_UNITS
 
 
 class RoutingRuleIn(Schema):
@@ -53,3 +55,29 @@ class CalendarExceptionListOut(Schema):
 
 class CalendarExceptionArgs(Schema):
     year = fields.Integer(validate=validate.Range(min=2000, max=2100))
+
+
+class TargetSchema(Schema):
+    amount = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=10_000))
+    unit = fields.String(required=True, validate=validate.OneOf(TARGET_UNITS))
+
+
+class SlaPolicyIn(Schema):
+    sla_class = fields.String(required=True, validate=validate.OneOf(SLA_CLASSES))
+    calendar = fields.String(validate=validate.OneOf(CALENDAR_KINDS), load_default=None)
+    triage = fields.Nested(TargetSchema, required=True)
+    accept = fields.Nested(TargetSchema, required=True)
+    resolve = fields.Nested(TargetSchema, required=True)
+    extension = fields.Nested(TargetSchema, allow_none=True, load_default=None)
+
+
+class SlaPolicyOut(Schema):
+    id = fields.Integer()
+    sla_class = fields.String()
+    version = fields.Integer()
+    body = fields.Dict()
+    created_at = LocalDateTime()
+
+
+class SlaPolicyListOut(Schema):
+    items = fields.List(fields.Nested(SlaPolicyOut))

@@ -131,3 +131,38 @@ def test_two_sweepers_never_double_process(app, committed_client, device):
     assert sum(counts) >= 302
     assert len(per_clock) == 302 and all(n == 1 for _cid, n in per_clock)
     assert min(counts) > 0  # both sweepers really worked
+
+
+def test_new_policy_version_applies_to_new_reports_only(client, device, session):
+    older = _report(session, new_report(client, device)["code"])
+    older_due = _clocks(session, older)["RESOLVE"].due_at
+    token = client.post("/api/v1/auth/login", json={"email": "admin@bacninh-ioc.test",
+                                                    "password": TEST_PASSWORD}).json["access_token"]
+    admin = {"Authorization": f"Bearer {token}"}
+    r = client.post("/api/v1/admin/sla-policies", headers=admin, json={
+        "sla_class": "fix_now", "triage": {"amount": 1, "unit": "hours"},
+        "accept": {"amount": 4, "unit": "hours"}, "resolve": {"amount": 5, "unit": "days"}})
+    assert r.status_code == 201, r.json
+    assert r.json["version"] == 2 and r.json["body"]["resolve"] == {"amount": 5, "unit": "days"}
+    newer = _report(session, new_report(client, device, lat=21.19)["code"])
+    assert _clocks(session, newer)["RESOLVE"].due_at == BusinessCalendar().add_working_days(
+        newer.created_at, 5)
+    session.expire_all()
+    assert _clocks(session, older)["RESOLVE"].due_at == older_due
+    versions = client.get("/api/v1/admin/sla-policies", headers=admin).json["items"]
+    assert [v["version"] for v in versions if v["sla_class"] == "fix_now"] == [2, 1]
+
+
+def test_bad_policies(client):
+    token = client.post("/api/v1/auth/login", json={"email": "admin@bacninh-ioc.test",
+                                                    "password": TEST_PASSWORD}).json["access_token"]
+    admin = {"Authorization": f"Bearer {token}"}
+    base = {"sla_class": "complex", "triage": {"amount": 1, "unit": "hours"},
+            "accept": {"amount": 8, "unit": "hours"}}
+    for resolve, extension in (({"amount": 1.5, "unit": "days"}, None),
+                               ({"amount": 15, "unit": "days"}, {"amount": 4, "unit": "hours"}),
+                               ({"amount": 0, "unit": "days"}, None),
+                               ({"amount": 3, "unit": "weeks"}, None)):
+        r = client.post("/api/v1/admin/sla-policies", headers=admin,
+                        json={**base, "resolve": resolve, "extension": extension})
+        assert r.status_code == 422, (resolve, extension, r.json)
