@@ -7,7 +7,8 @@ genuine), then cloned in SQL with its TRIAGE and RESOLVE clocks; 1 % of the
 reports get clocks whose next check has come. A sweep checks every due clock
 (in batches of 1,000, as the worker does: each batch one transaction) and
 the figure is the wall time until nothing is due. Target: < 1 s at 100,000
-and flat as open reports grow. Last line: one JSON object.
+and flat as open reports grow: the same 1,000 due reports are also swept at
+every size. Last line: one JSON object.
 """
 from __future__ import annotations
 
@@ -22,6 +23,9 @@ from datetime import datetime, timedelta, timezone
 from harness import Stack
 
 from sqlalchemy import create_engine, text
+
+
+FIXED_DUE = 1000  # 1 % of 100,000
 
 
 def seed(engine, template_id: int, total: int, due_pct: float) -> None:
@@ -117,6 +121,18 @@ def main() -> int:
             # An idle sweep (nothing due) must stay instant as the table grows.
             idle, _n, _b = sweep_all(flask_app, datetime.now(timezone.utc))
             run["idle_sweep_ms"] = round(idle * 1000, 2)
+            # The same work at every size: exactly FIXED_DUE reports due.
+            with engine.begin() as conn:
+                conn.execute(text(
+                    "UPDATE sla_clock SET next_check_at = now() - interval '1 minute'"
+                    " WHERE stopped_at IS NULL AND report_id IN (SELECT id FROM report"
+                    " WHERE code LIKE 'PB-%' ORDER BY id DESC LIMIT :n)"), {"n": FIXED_DUE})
+            fixed, fixed_checked, _b = sweep_all(flask_app, datetime.now(timezone.utc))
+            run["fixed_due_reports"] = FIXED_DUE
+            run["fixed_due_clocks"] = fixed_checked
+            run["fixed_sweep_s"] = round(fixed, 3)
+            print(f"   {size:>9,} open reports, {FIXED_DUE:,} reports due ({fixed_checked:,} clocks):"
+                  f" {fixed:.3f} s; idle sweep {run['idle_sweep_ms']} ms", flush=True)
     finally:
         engine.dispose()
         stack.close()
