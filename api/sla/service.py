@@ -85,6 +85,9 @@ def _new_clock(session: Session, report: Report, kind: str, policy: SlaPolicy, a
 
 
 SIGNAL_EVENTS = ("sla.warning", "sla.breached", "sla.escalated", "sla.pause_expired")
+# Who must hear of a signal (DESIGN §6): the push and IOC feeds read this from the event.
+AUDIENCE = {"sla.warning": "unit", "sla.breached": "dispatcher", "sla.escalated": "leadership",
+            "sla.pause_expired": "unit"}
 
 
 def start_report_clocks(session: Session, report: Report, at: datetime, cals: Calendars) -> None:
@@ -120,6 +123,76 @@ def on_assigned(session: Session, report: Report, unit_id: int, at: datetime, ca
         _new_clock(session, report, kind, policy, at, cals, unit_id=unit_id)
 
 
+def _change(session: Session, report: Report, kinds: tuple[str, ...], at: datetime, cals: Calendars,
+            apply) -> list[rules.Signal]:
+    """Apply ``apply(clock, calendar) -> (clock, signals)`` to the report's running clocks."""
+    signals = []
+    for kind in kinds:
+        row = running(session, report, kind)
+        if row is None:
+            continue
+        clock, produced = apply(rules.Clock.from_dict(row.state),
+                                cals.for_kind(row.state["calendar_kind"]))
+        # A class change can move a clock to the other calendar (urgent is 24x7).
+        _save(session, row, clock, cals.for_kind(clock.calendar_kind), at)
+        signals += produced
+    return signals
+
+
+def pause_report(session: Session, report: Report, at: datetime, reason: str = "waiting_citizen"
+                 ) -> None:
+    """Waiting for the citizen (or force majeure): the citizen's and the unit's clocks stop
+    counting; the 5-working-day cap is watched by the sweep (sla.pause_expired)."""
+    _change(session, report, ("RESOLVE", "UNIT_RESOLVE"), at, load_calendars(session),
+            lambda clock, _cal: rules.pause(clock, at, reason))
+
+
+def resume_report(session: Session, report: Report, at: datetime) -> None:
+    _change(session, report, ("RESOLVE", "UNIT_RESOLVE"), at, load_calendars(session),
+            lambda clock, cal: rules.resume(clock, at, calendar=cal))
+
+
+def extend_report(session: Session, report: Report, at: datetime) -> None:
+    """The one approved extension of the citizen's deadline (raises ClockError otherwise)."""
+    policy = _policy_of(session, report)
+    _change(session, report, ("RESOLVE",), at, load_calendars(session),
+            lambda clock, cal: rules.extend(clock, policy, at, calendar=cal))
+
+
+def resolve_report(session: Session, report: Report, at: datetime) -> None:
+    """The unit answered: the citizen's and the unit's clocks stop (met or breached)."""
+    _change(session, report, ("ACCEPT", "RESOLVE", "UNIT_RESOLVE"), at, load_calendars(session),
+            lambda clock, cal: rules.stop(clock, at, calendar=cal))
+
+
+def reopen_report(session: Session, report: Report, at: datetime) -> None:
+    """The citizen disputed the answer: a new RESOLVE cycle from now (the caller checks the
+    7-day window)."""
+    cals = load_calendars(session)
+    last = session.scalar(select(SlaClock).where(SlaClock.report_id == report.id,
+                                                 SlaClock.kind == "RESOLVE")
+                          .order_by(SlaClock.cycle.desc()).limit(1))
+    policy = _policy_of(session, report)
+    clock = rules.reopen(rules.Clock.from_dict(last.state), policy, at,
+                         calendar=cals.for_kind(policy.calendar))
+    row = SlaClock(report_id=report.id, kind="RESOLVE", cycle=clock.cycle)
+    _save(session, row, clock, cals.for_kind(policy.calendar), at)
+    session.add(row)
+
+
+def change_class(session: Session, report: Report, sla_class: str, at: datetime) -> None:
+    """The category changed to one of another class: running clocks take the new class's
+    current policy, measured from their original start."""
+    if sla_class == report.sla_class:
+        return
+    row, policy = current_policy(session, sla_class)
+    report.sla_class, report.sla_policy_id = sla_class, row.id
+    cals = load_calendars(session)
+    new_cal = cals.for_kind(policy.calendar)
+    _change(session, report, ("TRIAGE", "ACCEPT", "RESOLVE", "UNIT_RESOLVE"), at, cals,
+            lambda clock, _old: rules.retarget(clock, policy, calendar=new_cal, at=at))
+
+
 def sweep(session: Session, now: datetime | None = None, limit: int = 1000) -> int:
     """Check every clock whose next_check_at has come; returns how many were checked.
 
@@ -151,7 +224,8 @@ def sweep(session: Session, now: datetime | None = None, limit: int = 1000) -> i
             if s.name in SIGNAL_EVENTS:
                 events.append({"report_id": row.report_id, "type": s.name, "actor_kind": "system",
                                "public": False, "created_at": now,
-                               "data": {"clock": row.kind, "clock_id": row.id, **s.data}})
+                               "data": {"clock": row.kind, "clock_id": row.id,
+                                        "notify": AUDIENCE[s.name], **s.data}})
             if s.name == "sla.breached":
                 breached.add(row.report_id)
     if updates:

@@ -66,6 +66,8 @@ def test_sweep_breaches_and_escalates_once(client, device, session):
         assert kinds.count((clock, "sla.breached")) == 1
         assert kinds.count((clock, "sla.escalated")) == 1
     assert all(not e.public for e in events)
+    notify = {e.type: e.data["notify"] for e in events}
+    assert notify["sla.breached"] == "dispatcher" and notify["sla.escalated"] == "leadership"
     assert again == 0  # nothing left to check: next_check_at is cleared after escalation
     session.commit()
     assert client.get(f"/api/v1/reports/{code}").json["sla"]["status"] == "breached"
@@ -166,3 +168,68 @@ def test_bad_policies(client):
         r = client.post("/api/v1/admin/sla-policies", headers=admin,
                         json={**base, "resolve": resolve, "extension": extension})
         assert r.status_code == 422, (resolve, extension, r.json)
+
+
+def _routed(client, device, session, **kw):
+    report = _report(session, new_report(client, device, **kw)["code"])
+    route_report(session, report.id, AddressLookup(None))
+    return report
+
+
+def test_waiting_for_the_citizen_pauses_and_resume_pushes_the_deadline(client, device, session):
+    report = _routed(client, device, session)
+    before = _clocks(session, report)["RESOLVE"].due_at
+    start = report.created_at
+    sla.pause_report(session, report, start + timedelta(minutes=1))
+    assert _clocks(session, report)["RESOLVE"].state["paused_at"]
+    sla.resume_report(session, report, start + timedelta(days=7))
+    after = _clocks(session, report)["RESOLVE"]
+    assert after.state["paused_at"] is None and after.due_at > before
+    assert _clocks(session, report)["ACCEPT"].due_at is not None  # ACCEPT is never paused
+
+
+def test_pause_cap_is_signalled_to_the_unit(client, device, session):
+    report = _routed(client, device, session)
+    sla.pause_report(session, report, report.created_at + timedelta(minutes=1))
+    sla.sweep(session, now=report.created_at + timedelta(days=10))
+    expired = session.scalars(select(ReportEvent).where(ReportEvent.report_id == report.id,
+                                                        ReportEvent.type == "sla.pause_expired")).all()
+    assert {e.data["clock"] for e in expired} == {"RESOLVE", "UNIT_RESOLVE"}
+    assert all(e.data["notify"] == "unit" for e in expired)
+
+
+def test_one_extension_for_complex_only(client, device, session):
+    from api.sla.clocks import ClockError
+    complex_report = _routed(client, device, session, category="illegal_construction")
+    before = _clocks(session, complex_report)["RESOLVE"].due_at
+    sla.extend_report(session, complex_report, complex_report.created_at + timedelta(hours=1))
+    assert _clocks(session, complex_report)["RESOLVE"].due_at > before
+    with pytest.raises(ClockError):
+        sla.extend_report(session, complex_report, complex_report.created_at + timedelta(hours=2))
+    fix_now = _routed(client, device, session, lat=21.19)
+    with pytest.raises(ClockError):
+        sla.extend_report(session, fix_now, fix_now.created_at + timedelta(hours=1))
+
+
+def test_resolve_then_reopen_starts_a_new_cycle(client, device, session):
+    report = _routed(client, device, session)
+    at = report.created_at + timedelta(hours=2)
+    sla.resolve_report(session, report, at)
+    clocks = _clocks(session, report)
+    assert clocks["RESOLVE"].outcome == "met" and clocks["UNIT_RESOLVE"].stopped_at is not None
+    sla.reopen_report(session, report, at + timedelta(days=1))
+    cycles = session.scalars(select(SlaClock).where(SlaClock.report_id == report.id,
+                                                    SlaClock.kind == "RESOLVE")
+                             .order_by(SlaClock.cycle)).all()
+    assert [(c.cycle, c.stopped_at is None) for c in cycles] == [(1, False), (2, True)]
+    session.flush()
+    assert sla.public_sla(session, report)["cycle"] == 2
+
+
+def test_class_change_to_urgent_moves_to_the_24x7_calendar(client, device, session):
+    report = _routed(client, device, session)
+    sla.change_class(session, report, "urgent", report.created_at + timedelta(minutes=5))
+    resolve = _clocks(session, report)["RESOLVE"]
+    assert resolve.state["calendar_kind"] == "24x7" and report.sla_class == "urgent"
+    from api.sla.calendar import AlwaysOpenCalendar
+    assert resolve.due_at == AlwaysOpenCalendar().add_working_days(report.created_at, 1)
