@@ -18,3 +18,12 @@ class LocalDateTime(fields.AwareDateTime):
         if value is None:
             return None
         return super()._serialize(value.astimezone(LOCAL_TZ), attr, obj, **kwargs)
+
+
+def deadline_text(value) -> str:
+    """A deadline as people in Vietnam write it: midnight is "24:00" of the day that ends."""
+    from datetime import timedelta
+    local = value.astimezone(LOCAL_TZ)
+    if (local.hour, local.minute, local.second) == (0, 0, 0):
+        return f"24:00 ngày {local - timedelta(days=1):%d/%m/%Y}"
+    return f"{local:%H:%M} ngày {local:%d/%m/%Y}"

@@ -16,7 +16,7 @@ from api.reports.models import Report, ReportEvent
 from api.reports.queries import nearby_duplicates
 from api.routing.geocode import AddressLookup
 from api.routing.models import RoutingRule
-from api.common.fields import LOCAL_TZ
+from api.common.fields import deadline_text
 from api.sla.service import load_calendars, on_assigned, running
 
 
@@ -96,7 +96,7 @@ def route_report(session: Session, report_id: int, geocoder: AddressLookup,
     resolve = running(session, report, "RESOLVE")
     if resolve is not None:
         data["resolve_due_at"] = resolve.due_at.isoformat()
-        note += f" Hạn trả lời: {resolve.due_at.astimezone(LOCAL_TZ):%H:%M ngày %d/%m/%Y}."
+        note += f" Hạn trả lời: {deadline_text(resolve.due_at)}."
     session.add(ReportEvent(report_id=report.id, type="routed", from_status="new", to_status="routed",
                             actor_kind="system", public=True, note=note, data=data, created_at=now))
     return RouteOutcome("routed", unit.code, rule_id)

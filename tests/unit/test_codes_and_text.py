@@ -44,3 +44,11 @@ def test_transition_table_is_closed():
     assert can_transition("new", "routed")
     assert not can_transition("closed", "routed")
     assert not can_transition("new", "resolved")
+
+
+def test_deadline_text_says_24_00_of_the_day_that_ends():
+    from datetime import datetime, timezone
+    from api.common.fields import deadline_text
+    # 27/11/2026 24:00 in Hà Nội = 27/11 17:00 UTC.
+    assert deadline_text(datetime(2026, 11, 27, 17, 0, tzinfo=timezone.utc)) == "24:00 ngày 27/11/2026"
+    assert deadline_text(datetime(2026, 11, 27, 2, 30, tzinfo=timezone.utc)) == "09:30 ngày 27/11/2026"
