@@ -13,7 +13,8 @@ cannot see). ImageMagick runs as its own process, so its figure is that process'
 ru_maxrss.
 
 Pipelines:
-  ours          api.photos.pipeline.process_photo (display 2048 + thumb 320, metadata read)
+  ours          api.photos.pipeline.process_photo (display 2048 + thumb 320, metadata read;
+                JPEGs decoded by libjpeg-turbo via simplejpeg if installed, else libvips)
   naive_pillow  Image.open, exif_transpose, full decode, LANCZOS resize to 2048, save q82,
                 then thumbnail 320 from the display image and save q82
   pillow_draft  as naive_pillow but with JPEG draft mode to half size first (output is then
@@ -302,6 +303,12 @@ def versions(convert_version: str) -> dict:
         v["pillow_heif"] = pillow_heif.__version__
     except Exception:
         v["pillow_heif"] = None
+    try:  # ours decodes ordinary JPEGs with it when installed, with libvips otherwise
+        import simplejpeg
+
+        v["simplejpeg"] = simplejpeg.__version__
+    except Exception:
+        v["simplejpeg"] = None
     v["imagemagick"] = convert_version
     return v
 

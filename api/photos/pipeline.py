@@ -17,13 +17,21 @@ Order of work, and why:
    a straightforward Pillow pipeline at this output size; HEIC/HEIF is decoded by
    pillow-heif (libheif + libde265) because the libvips wheel has no HEVC decoder.
    Without pyvips, everything falls back to Pillow, with identical results modulo
-   resampling details.
-4. The thumbnail is made from the in-memory display derivative, not from the original,
-   so the original is decoded once.
+   resampling details. Ordinary YCbCr JPEGs that are shrunk less than 4x (a 12 MP phone
+   photo to 2048 px) are decoded by libjpeg-turbo 3 through simplejpeg, when installed,
+   which is ~1.4x faster than the mozjpeg inside the libvips wheel; libvips does the
+   rest, and the display comes out as thumbnail_buffer made it (see
+   ``_turbo_derivatives``). Anything libjpeg-turbo declines or even warns about takes
+   the plain libvips path, which alone decides what is corrupt.
+4. The thumbnail is made from the in-memory display derivative, so the original is
+   decoded once -- except on that libjpeg-turbo path when the photo is shrunk: there
+   the full-size decode is one call on one core, and the thumbnail is made meanwhile on
+   the other core from a DCT-domain 1/2..1/8 decode of the original, at no wall time.
 
 Licensing note: the pillow-heif binary wheel bundles libheif, libde265 and x265; x265 is
 GPLv2, which makes that wheel GPLv2 as a whole. That is acceptable here because it runs
 server-side only and is not distributed. The pyvips-binary wheel bundles LGPL libvips.
+The simplejpeg wheel (MIT) bundles libjpeg-turbo (IJG/BSD-style licences).
 """
 from __future__ import annotations
 
@@ -51,6 +59,7 @@ except Exception:  # ImportError, or OSError when libvips itself cannot be loade
     _pyvips = None
 
 try:  # libjpeg-turbo 3.x; the fast JPEG path needs it, everything else works without
+    import numpy as _numpy
     import simplejpeg as _simplejpeg
 except Exception:
     _simplejpeg = None
@@ -570,12 +579,16 @@ def _turbo_derivatives(data: bytes, hdr: _Header, orientation: int, max_pixels: 
                        max_side: int, thumb_side: int) -> tuple[bytes, bytes, int, int] | None:
     """YCbCr JPEGs: libjpeg-turbo decodes, libvips resizes and encodes.
 
-    libjpeg-turbo 3.x (simplejpeg) decodes a 12 MP photo in ~38 ms where the mozjpeg in
-    the libvips wheel takes ~55 ms, with the same accurate IDCT and fancy upsampling, so
-    the display is byte for byte the one thumbnail_buffer made. That decode is a single
-    call on one core, though, so for images that get shrunk the thumbnail is made
-    meanwhile on the other core from a DCT-domain 1/2..1/8 decode of the same file: it
-    costs no wall time, where shrinking the display afterwards cost ~8 ms.
+    libjpeg-turbo 3.1 (simplejpeg) decodes a 12 MP photo in ~38 ms where the mozjpeg in
+    the libvips wheel takes ~50 ms, with the same accurate IDCT and fancy upsampling, so
+    the display is the one thumbnail_buffer made (byte for byte on every photo tried).
+    That decode is a single call on one core, though, so two things happen meanwhile on
+    the other one: when the photo is shrunk, the thumbnail is made from a DCT-domain
+    1/2..1/8 decode of the same file (where shrinking the display afterwards put ~8 ms on
+    the critical path); and with a non-sRGB profile, the ICC transform is set up (lcms
+    spends ~2.5 ms precomputing it) on an image over the buffer being decoded into. The
+    fast DCT and fast upsampling modes would save only another ~2 ms and change the
+    display, so they are not used.
 
     Returns None to hand the file to the plain libvips path: anything libjpeg-turbo so
     much as warns about (that path then decides whether it is corrupt, exactly as
@@ -593,51 +606,78 @@ def _turbo_derivatives(data: bytes, hdr: _Header, orientation: int, max_pixels: 
     if shrink >= 4:
         return None
     icc = hdr.icc if hdr.icc and not _is_srgb_profile(hdr.icc) else None
-    if shrink == 1:
-        return _turbo_unscaled(data, icc, orientation, thumb_side)
-    transposed = _ORIENT_OPS[orientation][0] in ("d90", "d270")
+    rot = _ORIENT_OPS[orientation][0]
+    transposed = rot in ("d90", "d270")
     # vips_resize's output size for this scale, rounding halves up as it does (the tests
     # hold this to libvips), so the thumbnail can be sized before the display exists.
     disp_w, disp_h = max(1, int(width / shrink + 0.5)), max(1, int(height / shrink + 0.5))
     if transposed:
         disp_w, disp_h = disp_h, disp_w
     tw, th = _fit(disp_w, disp_h, thumb_side)
-    if transposed:
-        tw, th = th, tw  # back to the stored (unrotated) axes
 
-    def thumb() -> bytes:
-        k = _jpeg_preshrink(min(width / tw, height / th))
-        # min_* pick libjpeg's 1/k scale exactly: the smallest one that is not smaller.
-        small = _simplejpeg.decode_jpeg(data, "RGB", strict=True,
-                                        min_width=-(-width // k), min_height=-(-height // k))
-        img = _vips_resize_to(_vips_from_rgb(small, icc), tw, th)
-        if icc:
-            img = img.icc_transform("srgb", embedded=True)
-        return _vips_upright(img, orientation).jpegsave_buffer(**_VIPS_SAVE)
+    rgb = _numpy.empty((height, width, 3), _numpy.uint8)
+    # Nothing reads these pixels before the decode below has filled them: libvips only
+    # touches pixels when an image is written out or copied to memory.
+    img = _vips_from_rgb(rgb, icc)
 
-    thumb_job = _thumb_pool().submit(thumb)
-    try:
-        try:
-            # strict: libjpeg's "corrupt data" warnings raise instead of leaving grey blocks.
-            rgb = _simplejpeg.decode_jpeg(data, "RGB", strict=True)
-        except ValueError as exc:
-            log.info("libjpeg-turbo declined the JPEG (%s); trying libvips", exc)
-            return None
-        img = _vips_from_rgb(rgb, icc)
-        del rgb  # the libvips image keeps the array alive as long as it needs it
-        if shrink < 2:
+    def display_pipeline():
+        if shrink == 1:
+            disp = img
+        elif shrink < 2:
             disp = _reduce_upright(img, shrink, orientation)
         else:
             # Big enough for vips_resize to box-shrink first: the very call that
             # thumbnail_buffer made after its load.
             disp = img.thumbnail_image(max_side, height=max_side, size="down", no_rotate=True)
-            disp = _vips_upright(disp.copy_memory() if orientation != 1 else disp, orientation)
+            if orientation != 1:
+                disp = disp.copy_memory()
         if icc:
             # After the shrink, as thumbnail_buffer did: a quarter of the pixels to convert.
             disp = disp.icc_transform("srgb", embedded=True)
+        return disp if 1 < shrink < 2 else _vips_upright(disp, orientation)
+
+    def thumb() -> bytes:
+        # In the stored (unrotated) axes, from a decode at libvips' shrink-on-load scale.
+        ttw, tth = (th, tw) if transposed else (tw, th)
+        k = _jpeg_preshrink(min(width / ttw, height / tth))
+        # min_* select libjpeg's 1/k scale exactly: the smallest one that is not smaller.
+        small = _simplejpeg.decode_jpeg(data, "RGB", strict=True,
+                                        min_width=-(-width // k), min_height=-(-height // k))
+        small = _vips_resize_to(_vips_from_rgb(small, icc), ttw, tth)
+        if icc:
+            small = small.icc_transform("srgb", embedded=True)
+        return _vips_upright(small, orientation).jpegsave_buffer(**_VIPS_SAVE)
+
+    pool = _thumb_pool()
+    thumb_job = pool.submit(thumb) if shrink > 1 else None
+    # A pipeline that reads the full-size pixels lazily can be built before they exist;
+    # worth a thread when it includes the ICC transform, whose setup is the slow part.
+    lazy = shrink == 1 or (shrink < 2 and not transposed and rot != "d180") or orientation == 1
+    early = pool.submit(display_pipeline) if icc and lazy else None
+    try:
+        try:
+            # strict: libjpeg's "corrupt data" warnings raise instead of leaving grey blocks.
+            _simplejpeg.decode_jpeg(data, "RGB", strict=True, buffer=rgb)
+        except ValueError as exc:
+            log.info("libjpeg-turbo declined the JPEG (%s); trying libvips", exc)
+            return None
+        disp = _outcome(early, display_pipeline) if early else display_pipeline()
+        if thumb_job is None:
+            # Not shrunk: the decode was short, with no window to hide a second one in.
+            # Make the thumbnail from the display pixels while libjpeg compresses them.
+            if icc or orientation != 1:
+                disp = disp.copy_memory()  # computed once, not by both readers
+            src = disp
+
+            def make_thumb():
+                return _vips_resize_to(src, tw, th).jpegsave_buffer(**_VIPS_SAVE)
+
+            thumb_job = pool.submit(make_thumb)
+        else:
+            make_thumb = thumb
         display = disp.jpegsave_buffer(**_VIPS_SAVE)
         try:
-            thumbnail = thumb_job.result()
+            thumbnail = _outcome(thumb_job, make_thumb)
         except ValueError:  # libjpeg-turbo warned on its second pass over the file
             return None
         if (disp.width, disp.height) != (disp_w, disp_h):
@@ -647,28 +687,14 @@ def _turbo_derivatives(data: bytes, hdr: _Header, orientation: int, max_pixels: 
             thumbnail = _vips_thumb_from_jpeg(display, thumb_side)
         return display, thumbnail, disp.width, disp.height
     finally:
-        thumb_job.cancel()  # a no-op once it runs; spares a queued one that is not wanted
+        for job in (thumb_job, early):
+            if job is not None:
+                job.cancel()  # a no-op once running; spares a queued one not wanted now
 
 
-def _turbo_unscaled(data: bytes, icc: bytes | None, orientation: int,
-                    thumb_side: int) -> tuple[bytes, bytes, int, int] | None:
-    # Nothing to shrink: the decode is short, so there is no window to hide a second one
-    # in. Make the thumbnail from the display pixels while libjpeg compresses them.
-    try:
-        rgb = _simplejpeg.decode_jpeg(data, "RGB", strict=True)
-    except ValueError as exc:
-        log.info("libjpeg-turbo declined the JPEG (%s); trying libvips", exc)
-        return None
-    img = _vips_from_rgb(rgb, icc)
-    del rgb
-    if icc:
-        img = img.icc_transform("srgb", embedded=True)
-    disp = _vips_upright(img, orientation).copy_memory()
-    tw, th = _fit(disp.width, disp.height, thumb_side)
-    thumb_job = _thumb_pool().submit(
-        lambda: _vips_resize_to(disp, tw, th).jpegsave_buffer(**_VIPS_SAVE))
-    display = disp.jpegsave_buffer(**_VIPS_SAVE)
-    return display, thumb_job.result(), disp.width, disp.height
+def _outcome(job, fn):
+    # A job still queued behind other uploads' work is done here rather than waited for.
+    return fn() if job.cancel() else job.result()
 
 
 def _vips_from_rgb(rgb, icc: bytes | None):
@@ -684,8 +710,9 @@ def _reduce_upright(img, shrink: float, orientation: int):
     # 12 MP here), and a portrait photo needs a quarter turn anyway: reduce vertically,
     # turn, and reduce "vertically" again.
     rot, flip = _ORIENT_OPS[orientation]
-    # The factor vips_resize passes on for thumbnail's scale of 1/shrink; with it, and
-    # the passes in vips_resize's order, the pixels are thumbnail_image's to the bit.
+    # The factor vips_resize passes on for thumbnail's scale of 1/shrink. With it, and the
+    # passes in vips_resize's order, the pixels are thumbnail_image's: bit for bit on
+    # photos; on synthetic noise reducev and reduceh can round a level or two apart.
     factor = 1.0 / (1.0 / shrink)
     half = img.reducev(factor, kernel=_LANCZOS)
     if rot in ("d90", "d270"):
@@ -891,7 +918,7 @@ def process_photo(data: bytes, *, max_pixels: int = 40_000_000, max_side: int = 
             hdr.pil.close()
 
     return ProcessedPhoto(
-        sha256=digest_job.result(),
+        sha256=_outcome(digest_job, lambda: _sha256_hex(data)),
         source_type=kind,
         width=width,
         height=height,

@@ -1,10 +1,12 @@
 """Photo intake pipeline: formats, EXIF GPS/time, orientation, stripping, rejections.
 
-Pixel tests run on both back-ends: libvips (``vips``) and the Pillow fallback
-(``pillow``, forced by hiding pyvips from the module).
+Pixel tests run on every back-end: libvips with the libjpeg-turbo JPEG path as deployed
+(``vips``), libvips alone (``libvips``, simplejpeg hidden: what every JPEG the fast path
+declines goes through), and the Pillow fallback (``pillow``, pyvips hidden).
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import random
@@ -33,6 +35,7 @@ from tests.fixtures.make_images import (
     make_png_bomb,
     make_png_rgb16,
     make_webp,
+    scene,
     truncate,
 )
 
@@ -40,11 +43,13 @@ R = TiffImagePlugin.IFDRational
 MAKERS = {"jpeg": make_jpeg, "png": make_png, "webp": make_webp, "heic": make_heic}
 
 
-@pytest.fixture(params=["vips", "pillow"])
+@pytest.fixture(params=["vips", "libvips", "pillow"])
 def backend(request, monkeypatch):
-    if request.param == "vips":
+    if request.param in ("vips", "libvips"):
         if pipeline._pyvips is None:
             pytest.skip("pyvips is not installed")
+        if request.param == "libvips":
+            monkeypatch.setattr(pipeline, "_simplejpeg", None)
     else:
         monkeypatch.setattr(pipeline, "_pyvips", None)
     return request.param
@@ -529,3 +534,201 @@ def test_backends_agree_on_real_photo(monkeypatch):
 
     rms = ImageStat.Stat(ImageChops.difference(a.convert("RGB"), b.convert("RGB"))).rms
     assert max(rms) < 6, rms
+
+
+# ------------------------------------------------------------------ libjpeg-turbo JPEG path
+
+needs_turbo = pytest.mark.skipif(pipeline._pyvips is None or pipeline._simplejpeg is None,
+                                 reason="pyvips or simplejpeg is not installed")
+
+
+@functools.lru_cache(maxsize=None)
+def _scene(width: int, height: int) -> Image.Image:
+    return scene(width, height, noise=4.0)
+
+
+def scene_jpeg(width: int, height: int, orientation: int | None = None, quality: int = 90) -> bytes:
+    """make_jpeg(content="scene") with the picture drawn once per size."""
+    out = io.BytesIO()
+    params = {"exif": exif_bytes(orientation=orientation)} if orientation else {}
+    _scene(width, height).save(out, "JPEG", quality=quality, **params)
+    return out.getvalue()
+
+
+def pixels(data: bytes):
+    import numpy as np
+
+    return np.asarray(Image.open(io.BytesIO(data)).convert("RGB"), dtype=np.int16)
+
+
+def libvips_only(data: bytes, monkeypatch, **kwargs) -> ProcessedPhoto:
+    with monkeypatch.context() as m:
+        m.setattr(pipeline, "_simplejpeg", None)
+        return process_photo(data, **kwargs)
+
+
+@pytest.fixture
+def turbo_calls(monkeypatch):
+    """Records whether each call of the fast path produced the derivatives (True) or
+    handed the file on to plain libvips (False)."""
+    calls = []
+    real = pipeline._turbo_derivatives
+
+    def spy(*args, **kwargs):
+        out = real(*args, **kwargs)
+        calls.append(out is not None)
+        return out
+
+    monkeypatch.setattr(pipeline, "_turbo_derivatives", spy)
+    return calls
+
+
+@needs_turbo
+@pytest.mark.parametrize("size", [(2600, 1700), (4400, 1000), (900, 600)],
+                         ids=["shrink-1.3", "shrink-2.1", "no-shrink"])
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_turbo_display_is_libvips_display(size, orientation, monkeypatch, turbo_calls):
+    data = scene_jpeg(*size, orientation=orientation)
+    fast = process_photo(data)
+    assert turbo_calls == [True]
+    ref = libvips_only(data, monkeypatch)
+    assert (fast.width, fast.height) == (ref.width, ref.height)
+    # Same decoder maths, same resampling: byte-identical with the pinned wheels; a
+    # level of slack keeps the test about behaviour, not library patch releases.
+    assert abs(pixels(fast.display) - pixels(ref.display)).max() <= 2
+    assert Image.open(io.BytesIO(fast.thumb)).size == Image.open(io.BytesIO(ref.thumb)).size
+
+
+@needs_turbo
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_turbo_thumbnail_orientation_and_content(orientation, turbo_calls):
+    # The thumbnail of a shrunk JPEG comes from its own DCT-scaled decode: it must turn
+    # exactly like the display and show the same picture.
+    data = make_jpeg(3000, 2000, orientation=orientation, content="pattern", quality=95)
+    expected = ImageOps.exif_transpose(Image.open(io.BytesIO(data)))
+    photo = process_photo(data)
+    assert turbo_calls == [True]
+    display, thumb = assert_clean_jpeg(photo.display), assert_clean_jpeg(photo.thumb)
+    assert display.size == pipeline._fit(*expected.size, 2048)
+    assert thumb.size == pipeline._fit(*display.size, 320)
+    for fx, fy in CORNERS.values():
+        want = colour_at(expected, fx, fy)
+        assert close(colour_at(display, fx, fy), want)
+        assert close(colour_at(thumb, fx, fy), want)
+
+
+@needs_turbo
+def test_turbo_thumbnail_close_to_one_made_from_display(monkeypatch):
+    data = scene_jpeg(4032, 3024, orientation=6)
+    fast = pixels(process_photo(data).thumb)
+    ref = pixels(libvips_only(data, monkeypatch).thumb)
+    assert fast.shape == ref.shape
+    assert abs(fast - ref).mean() < 4
+
+
+@needs_turbo
+@pytest.mark.parametrize("width,height,side", [
+    (1616, 2048, 1600),  # 1262.5: vips_resize rounds the half up
+    (3000, 1000, 2048), (4000, 3001, 2048), (2049, 2047, 2048), (4095, 17, 2048),
+    (1201, 3001, 1000), (333, 1999, 1024),
+])
+def test_turbo_predicts_libvips_sizes(width, height, side, monkeypatch, turbo_calls):
+    def no_fallback(*args, **kwargs):
+        raise AssertionError("display size was mispredicted")
+
+    data = make_jpeg(width, height, quality=80)
+    ref = libvips_only(data, monkeypatch, max_side=side)
+    monkeypatch.setattr(pipeline, "_vips_thumb_from_jpeg", no_fallback)
+    fast = process_photo(data, max_side=side)
+    assert turbo_calls == [True]
+    assert (fast.width, fast.height) == (ref.width, ref.height)
+    assert Image.open(io.BytesIO(fast.display)).size == (ref.width, ref.height)
+    assert Image.open(io.BytesIO(fast.thumb)).size == Image.open(io.BytesIO(ref.thumb)).size
+
+
+def display_p3() -> bytes:
+    return Image.open(io.BytesIO(fixture_bytes("iphone13pro_pug.jpg"))).info["icc_profile"]
+
+
+@needs_turbo
+@pytest.mark.parametrize("width,height,orientation", [
+    (2600, 1700, 6), (2600, 1700, 1), (2600, 1700, 3), (4400, 1000, 1), (900, 600, 1),
+    (900, 600, 8),
+])
+def test_turbo_converts_display_p3(width, height, orientation, turbo_calls):
+    # Some of these build the ICC transform over the decode buffer before libjpeg-turbo
+    # has filled it: unfilled pixels would come out black, not orange.
+    img = Image.new("RGB", (width, height), (200, 100, 50))
+    out = io.BytesIO()
+    img.save(out, "JPEG", quality=100, icc_profile=display_p3(), subsampling=0,
+             exif=exif_bytes(orientation=orientation))
+    photo = process_photo(out.getvalue())
+    assert turbo_calls == [True]
+    for blob in (photo.display, photo.thumb):
+        im = assert_clean_jpeg(blob)
+        for fx, fy in [(0.5, 0.5), *CORNERS.values(), (0.01, 0.01), (0.99, 0.99)]:
+            assert close(colour_at(im, fx, fy), (215, 93, 31), tol=4)
+
+
+@needs_turbo
+@pytest.mark.parametrize("size,orientation", [
+    ((2600, 1700), 1), ((2600, 1700), 6), ((4400, 1000), 1), ((900, 600), 1), ((900, 600), 3),
+])
+def test_turbo_p3_display_is_libvips_display(size, orientation, monkeypatch, turbo_calls):
+    out = io.BytesIO()
+    _scene(*size).save(out, "JPEG", quality=90, icc_profile=display_p3(),
+                       exif=exif_bytes(orientation=orientation))
+    data = out.getvalue()
+    fast = process_photo(data)
+    assert turbo_calls == [True]
+    ref = libvips_only(data, monkeypatch)
+    assert abs(pixels(fast.display) - pixels(ref.display)).max() <= 2
+
+
+@needs_turbo
+def test_turbo_hands_corrupt_data_to_libvips(monkeypatch, turbo_calls):
+    # libjpeg-turbo warns about most damage to entropy data; the fast path then steps
+    # aside and libvips decides exactly as it did before the fast path existed. Damage
+    # that decodes without a warning gives the same pixels on both paths.
+    base = scene_jpeg(2600, 1700)
+    rng = random.Random(99)
+    for _ in range(6):
+        data = bytearray(base)
+        for _ in range(4):
+            data[rng.randrange(len(data) // 2, len(data) - 2)] = rng.randrange(256)
+        data = bytes(data)
+        try:
+            want = libvips_only(data, monkeypatch)
+        except PhotoRejected as exc:
+            assert rejected(data) == exc.code
+        else:
+            got = process_photo(data)
+            assert (got.width, got.height, got.display) == (want.width, want.height, want.display)
+    assert False in turbo_calls
+
+
+@needs_turbo
+@pytest.mark.parametrize("make,kwargs", [
+    (make_jpeg, {"width": 2600, "height": 1700, "mode": "L"}),
+    (make_jpeg, {"width": 2600, "height": 1700, "mode": "CMYK"}),
+    (make_jpeg, {"width": 9000, "height": 2000}),  # 4.4x: libvips shrinks on load
+])
+def test_turbo_leaves_other_jpegs_to_libvips(make, kwargs, turbo_calls):
+    photo = process_photo(make(**kwargs))
+    assert turbo_calls == [False]
+    assert_clean_jpeg(photo.display)
+    assert_clean_jpeg(photo.thumb)
+
+
+@needs_turbo
+def test_turbo_truncated_still_corrupt(turbo_calls):
+    # The structural check rejects before any decoder runs...
+    assert rejected(truncate(scene_jpeg(2600, 1700), 0.8)) == "PHOTO_CORRUPT"
+    assert turbo_calls == []
+    # ...and a cut-off file given a fresh EOI is not taken by the fast path either.
+    data = truncate(scene_jpeg(2600, 1700), 0.8) + b"\xff\xd9"
+    try:
+        process_photo(data)
+    except PhotoRejected as exc:
+        assert exc.code == "PHOTO_CORRUPT"
+    assert turbo_calls == [False]
