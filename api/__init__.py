@@ -54,6 +54,8 @@ def create_app(config: Config | None = None) -> Flask:
     api = Api(app)
     register_error_handlers(app)
     _register_blueprints(api)
+    from api.open311.resources import blp as open311
+    app.register_blueprint(open311)  # its own contract (docs/open311.md), not in openapi.json
 
     from api.photos.storage import storage_from_url
     app.extensions["photo_storage"] = storage_from_url(config.photo_storage_url)
@@ -74,8 +76,9 @@ def _register_blueprints(api) -> None:
     from api.admin.resources import blp as admin
     from api.health import blp as health
     from api.identity.resources import blp as auth
+    from api.open311.admin import blp as open311_admin
     from api.photos.resources import blp as photos
     from api.reference.resources import blp as categories
     from api.reports.resources import blp as reports, me_blp
-    for blueprint in (health, auth, categories, photos, reports, me_blp, admin):
+    for blueprint in (health, auth, categories, photos, reports, me_blp, admin, open311_admin):
         api.register_blueprint(blueprint)

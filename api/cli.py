@@ -45,6 +45,9 @@ def register_cli(app: Flask) -> None:
                     raise click.ClickException("demo staff only in demo mode (APP_ENV=demo)")
                 n = loaders.load_demo_staff(session, cfg.DEMO_STAFF_PASSWORD, _progress)
                 click.echo(f"  {n} demo staff accounts (password from DEMO_STAFF_PASSWORD)")
+                from api.open311.keys import ensure_demo_key
+                ensure_demo_key(session, cfg.OPEN311_DEMO_API_KEY or "demo-open311-key")
+                click.echo("  Open311 demo key (OPEN311_DEMO_API_KEY)")
 
     @ref.command("load-boundaries")
     @click.argument("path", type=click.Path(exists=True, dir_okay=False))

@@ -80,6 +80,8 @@ class Config:
     PHOTOS_PER_REPORT: int = 5
     DESCRIPTION_MAX_CHARS: int = 4000
 
+    # The demo Open311 key (demo and test mode only; production keys are made by admins).
+    OPEN311_DEMO_API_KEY: str | None = None
     # How long a sent outbox message may stay unfinished before the relay sends it again.
     OUTBOX_LEASE_SECONDS: int = 30
     # Reverse geocoding for address text (a self-hosted Nominatim); unset → "ward, province".
@@ -110,6 +112,7 @@ class Config:
             PHOTO_MAX_BYTES=_env_int("PHOTO_MAX_BYTES", cls.PHOTO_MAX_BYTES),
             PHOTO_MAX_PIXELS=_env_int("PHOTO_MAX_PIXELS", cls.PHOTO_MAX_PIXELS),
             NOMINATIM_URL=_env("NOMINATIM_URL"),
+            OPEN311_DEMO_API_KEY=_env("OPEN311_DEMO_API_KEY"),
             OUTBOX_LEASE_SECONDS=_env_int("OUTBOX_LEASE_SECONDS", cls.OUTBOX_LEASE_SECONDS),
             LOG_LEVEL=_env("LOG_LEVEL", cls.LOG_LEVEL).upper(),
             LOG_JSON=_env_bool("LOG_JSON", cls.LOG_JSON),

@@ -7,3 +7,4 @@ from api.reports.models import (IdempotencyKey, OutboxMessage, Report, ReportEve
                                 ReportFollower)
 from api.routing.models import RoutingRule  # noqa: F401
 from api.sla.models import CalendarException, SlaClock, SlaPolicyVersion  # noqa: F401
+from api.open311.models import Open311ApiKey  # noqa: F401
