@@ -74,11 +74,13 @@ def create_app(config: Config | None = None) -> Flask:
 
 def _register_blueprints(api) -> None:
     from api.admin.resources import blp as admin
+    from api.exports.resources import blp as exports
     from api.health import blp as health
     from api.identity.resources import blp as auth
     from api.open311.admin import blp as open311_admin
     from api.photos.resources import blp as photos
     from api.reference.resources import blp as categories
     from api.reports.resources import blp as reports, me_blp
-    for blueprint in (health, auth, categories, photos, reports, me_blp, admin, open311_admin):
+    for blueprint in (health, auth, categories, photos, reports, me_blp, admin, open311_admin,
+                      exports):
         api.register_blueprint(blueprint)

@@ -3,7 +3,7 @@
     .venv/bin/python bench/api_load.py [--duration 10] [--connections 16] [--creations 400]
 
 Both servers run under gunicorn with the same workers and threads on this
-machine. Status reads are driven by wrk (Debian package ``wrk``); report
+machine and are measured in alternating rounds (medians reported). Status reads are driven by wrk (Debian package ``wrk``); report
 creation (with a pre-uploaded photo each, and an Idempotency-Key) by a Python
 client with keep-alive connections, timing each request. The database is an
 embedded PostgreSQL in a scratch directory unless DATABASE_URL is set.
@@ -38,6 +38,10 @@ def wrk(url: str, duration: int, connections: int) -> dict:
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
     return {"rps": round(rps, 1), "p50_ms": pct(50), "p99_ms": pct(99),
             "non_2xx": int(errors.group(1)) if errors else 0}
+
+
+def _median_run(runs: list[dict]) -> dict:
+    return {key: statistics.median(r[key] for r in runs) for key in runs[0]}
 
 
 def create_reports(port: int, count: int, concurrency: int) -> dict:
@@ -82,6 +86,7 @@ def main() -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--creations", type=int, default=400)
     parser.add_argument("--creation-concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("wrk not found: apt-get install wrk")
@@ -94,14 +99,22 @@ def main() -> int:
         print("==> creating reports (pre-uploaded photo each)", flush=True)
         results["create"] = create_reports(port, args.creations, args.creation_concurrency)
         code = json.loads(Client(port).request("GET", "/api/v1/reports?limit=1")[1])["items"][0]["code"]
-        print(f"==> wrk GET /api/v1/reports/{code} ({args.duration}s, {args.connections} conns)", flush=True)
-        results["status_read"] = wrk(f"http://127.0.0.1:{port}/api/v1/reports/{code}",
-                                     args.duration, args.connections)
-        stack.stop(stack.children.pop())
         bare = stack.gunicorn("bench.bare_app:app")
-        print("==> wrk bare Flask ceiling", flush=True)
-        results["ceiling"] = wrk(f"http://127.0.0.1:{bare}/api/v1/reports/PA-2026-000001",
-                                 args.duration, args.connections)
+        # Both servers stay up and are measured in turn, several rounds: single wrk runs on
+        # this VM vary by 2x from one minute to the next, so medians of alternating rounds
+        # compare like with like.
+        ours_runs, bare_runs = [], []
+        for round_no in range(args.rounds):
+            print(f"==> round {round_no + 1}/{args.rounds}: GET /api/v1/reports/{code} and the bare"
+                  f" ceiling ({args.duration}s each, {args.connections} connections)", flush=True)
+            ours_runs.append(wrk(f"http://127.0.0.1:{port}/api/v1/reports/{code}",
+                                 args.duration, args.connections))
+            bare_runs.append(wrk(f"http://127.0.0.1:{bare}/api/v1/reports/PA-2026-000001",
+                                 args.duration, args.connections))
+        results["status_read"] = _median_run(ours_runs)
+        results["ceiling"] = _median_run(bare_runs)
+        results["rounds"] = {"ours_rps": [r["rps"] for r in ours_runs],
+                             "ceiling_rps": [r["rps"] for r in bare_runs]}
     finally:
         stack.close()
     results["status_read_pct_of_ceiling"] = round(

@@ -60,7 +60,8 @@ def install_invalidation(session_class: type[Session], redis_client) -> None:
     @event.listens_for(session_class, "before_flush")
     def _collect(session: Session, _ctx, _instances):
         changed = session.info.setdefault("changed_reports", set())
-        for obj in (*session.new, *session.dirty):
+        # A new report has no cached view yet (misses are not cached): only changes count.
+        for obj in session.dirty:
             if isinstance(obj, Report) and obj.code:
                 changed.add(obj.code)
 

@@ -54,8 +54,13 @@ def _create_sequence(session: Session, year: int) -> None:
             pass
 
 
+PRECREATED_YEARS = range(2024, 2046)  # migration 0001
+
+
 def next_code(session: Session, year: int) -> str:
     name = _sequence(year)
+    if year in PRECREATED_YEARS:
+        return format_code(year, session.execute(text(f"SELECT nextval('{name}')")).scalar_one())
     savepoint = session.begin_nested()
     try:
         number = session.execute(text(f"SELECT nextval('{name}')")).scalar_one()

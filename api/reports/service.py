@@ -22,7 +22,7 @@ from api.errors import ApiError
 from api.identity.models import Citizen
 from api.photos.models import Photo
 from api.reference.geo import locate_ward
-from api.reference.models import Category
+from api.reference.models import Category, Ward
 from api.reports import codes
 from api.reports.attributes import validate_attributes
 from api.common.queue import send_task_after_commit
@@ -85,6 +85,8 @@ def _claim_idempotency_key(session: Session, principal: str, key: str, fingerpri
 
 def _load_photos(session: Session, citizen: Citizen, photo_ids: list[UUID],
                  problems: Violations) -> list[Photo]:
+    if not photo_ids:
+        return []
     if len(photo_ids) != len(set(photo_ids)):
         problems.add("photo_ids", "DUPLICATE_PHOTO", "Một ảnh được gửi hai lần.")
     limit = current_app.config["PHOTOS_PER_REPORT"]
@@ -166,6 +168,9 @@ def create_report(session: Session, citizen: Citizen, body: dict, *, idempotency
         contact_name=contact.get("name") or citizen.display_name,
         contact_phone=contact.get("phone") or citizen.phone,
         attributes=attributes, source=source, created_at=now, updated_at=now)
+    # Objects already loaded: the response then needs no lazy loads.
+    report.category, report.photos = category, photos
+    report.ward = session.get(Ward, ward.code)
     session.add(report)
     session.flush()
     for position, photo in enumerate(photos):

@@ -38,14 +38,26 @@ class Calendars:
         return self.always_open if sla_class == "urgent" else self.business
 
 
+_built: dict[tuple, Calendars] = {}
+
+
 def load_calendars(session: Session) -> Calendars:
-    rows = session.scalars(select(CalendarException)).all()
+    """The calendars for the current exceptions (read every time; built once per distinct set)."""
+    rows = session.execute(select(CalendarException.day, CalendarException.kind,
+                                  CalendarException.name).order_by(CalendarException.id)).all()
+    key = tuple(rows)
+    cached = _built.get(key)
+    if cached is not None:
+        return cached
     business = calendar_for(
         "normal",
         extra_working_days=frozenset(r.day for r in rows if r.kind == "working_day"),
         extra_days_off={r.day: (r.name or "Nghỉ bù") for r in rows if r.kind == "day_off"},
         holiday_overrides={r.day: None for r in rows if r.kind == "not_a_holiday"})
-    return Calendars(business, AlwaysOpenCalendar())
+    if len(_built) > 32:  # exception sets change rarely; keep the cache small anyway
+        _built.clear()
+    _built[key] = Calendars(business, AlwaysOpenCalendar())
+    return _built[key]
 
 
 def current_policy(session: Session, sla_class: str) -> tuple[SlaPolicyVersion, SlaPolicy]:
