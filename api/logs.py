@@ -51,7 +51,8 @@ def install_request_logging(app: Flask) -> None:
     def _finish(response):
         response.headers["X-Request-Id"] = g.get("request_id", "")
         started = g.get("request_started")
-        if started is not None and request.path not in ("/healthz", "/metrics"):
+        if started is not None and access.isEnabledFor(logging.INFO) \
+                and request.path not in ("/healthz", "/metrics"):
             access.info("request", extra={
                 "method": request.method, "path": request.path, "status": response.status_code,
                 "ms": round((time.perf_counter() - started) * 1000, 2)})

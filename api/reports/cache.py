@@ -8,6 +8,7 @@ below); the TTL bounds staleness should a delete ever be lost.
 from __future__ import annotations
 
 import logging
+import time
 
 import redis
 from sqlalchemy import event
@@ -17,6 +18,12 @@ from api.common.redis import client
 from api.reports.models import Report
 
 PUBLIC_TTL_SECONDS = 60
+# A tiny per-process layer in front of Redis for the hottest codes: a process
+# drops its own entries on commit at once; other processes may serve a view up
+# to LOCAL_TTL_SECONDS old.
+LOCAL_TTL_SECONDS = 2.0
+LOCAL_MAX_ENTRIES = 10_000
+_local: dict[str, tuple[float, bytes]] = {}
 log = logging.getLogger(__name__)
 
 
@@ -25,17 +32,30 @@ def _key(code: str) -> str:
 
 
 def get_public(code: str) -> bytes | None:
+    hit = _local.get(code)
+    if hit is not None and hit[0] > time.monotonic():
+        return hit[1]
     r = client()
     if r is None:
         return None
     try:
-        return r.get(_key(code))
+        body = r.get(_key(code))
     except redis.RedisError as exc:
         log.warning("report cache read failed: %s", exc)
         return None
+    if body is not None:
+        _remember(code, body)
+    return body
+
+
+def _remember(code: str, body: bytes) -> None:
+    if len(_local) >= LOCAL_MAX_ENTRIES:
+        _local.clear()
+    _local[code] = (time.monotonic() + LOCAL_TTL_SECONDS, body)
 
 
 def put_public(code: str, body: bytes) -> None:
+    _remember(code, body)
     r = client()
     if r is None:
         return
@@ -46,6 +66,8 @@ def put_public(code: str, body: bytes) -> None:
 
 
 def invalidate(r: redis.Redis | None, codes: set[str]) -> None:
+    for code in codes:
+        _local.pop(code, None)
     if r is None or not codes:
         return
     try:
