@@ -69,7 +69,18 @@ def create_app(config: Config | None = None) -> Flask:
 
     from api.cli import register_cli
     register_cli(app)
+    _warm_up()
     return app
+
+
+def _warm_up() -> None:
+    """Pay first-use costs at start, not on a citizen's request: the holidays package
+    loads its tables (~70 ms) on the first lookup of a year."""
+    from datetime import date
+    from api.sla.calendar import BusinessCalendar
+    calendar = BusinessCalendar()
+    for year in (date.today().year, date.today().year + 1):
+        calendar.holidays_in(year)
 
 
 def _register_blueprints(api) -> None:
