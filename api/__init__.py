@@ -26,6 +26,7 @@ def create_app(config: Config | None = None) -> Flask:
                 "firebase": {"type": "http", "scheme": "bearer", "bearerFormat": "Firebase ID token"},
                 "staff": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
                 "device": {"type": "apiKey", "in": "header", "name": "X-Device-Id"},
+                "ioc_key": {"type": "apiKey", "in": "header", "name": "X-Api-Key"},
             }},
         },
     )
@@ -45,6 +46,8 @@ def create_app(config: Config | None = None) -> Flask:
     from api.reports.cache import install_invalidation
     init_redis(app, config.REDIS_URL or config.CELERY_BROKER_URL)
     install_invalidation(db.Session, app.extensions["redis"])
+    from api.reports.publish import install_fast_path
+    install_fast_path(db.Session)
 
     from api.common.queue import init_sender
     init_sender(app, config.CELERY_BROKER_URL)
@@ -92,6 +95,10 @@ def _register_blueprints(api) -> None:
     from api.photos.resources import blp as photos
     from api.reference.resources import blp as categories
     from api.reports.resources import blp as reports, me_blp
-    for blueprint in (health, auth, categories, photos, reports, me_blp, admin, open311_admin,
-                      exports):
+    from api.reports.staff import blp as staff_reports
+    from api.notify.resources import blp as me_notifications
+    from api.ioc.resources import blp as ioc
+    from api.ioc.admin import blp as ioc_webhooks
+    for blueprint in (health, auth, categories, photos, reports, me_blp, me_notifications,
+                      staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks):
         api.register_blueprint(blueprint)

@@ -87,6 +87,26 @@ class Config:
     # Reverse geocoding for address text (a self-hosted Nominatim); unset → "ward, province".
     NOMINATIM_URL: str | None = None
 
+    # Push (FCM through firebase-admin). FCM_CREDENTIALS_FILE: a service-account JSON.
+    # FCM_URL overrides the send endpoint (a self-hosted relay, or a loopback stub in tests);
+    # FCM_STATIC_TOKEN is a fixed OAuth token for such an endpoint (demo/test only).
+    # With neither a credentials file nor a static token, push is off and only the inbox fills.
+    FCM_CREDENTIALS_FILE: str | None = None
+    FCM_URL: str | None = None
+    FCM_STATIC_TOKEN: str | None = None
+    PUSH_MAX_ATTEMPTS: int = 8
+    PUSH_RETRY_BASE_SECONDS: int = 5
+    PUSH_RETRY_MAX_SECONDS: int = 600
+
+    # IOC webhooks: attempts before the dead-letter state, backoff between them, timeout.
+    WEBHOOK_MAX_ATTEMPTS: int = 16
+    WEBHOOK_RETRY_BASE_SECONDS: int = 10
+    WEBHOOK_RETRY_MAX_SECONDS: int = 3600
+    WEBHOOK_TIMEOUT_SECONDS: int = 5
+    # Server-Sent Events: a stream ends after this long and the client reconnects.
+    STREAM_MAX_SECONDS: int = 300
+    STREAM_HEARTBEAT_SECONDS: int = 15
+
     LOG_LEVEL: str = "INFO"
     LOG_JSON: bool = True
 
@@ -114,6 +134,21 @@ class Config:
             NOMINATIM_URL=_env("NOMINATIM_URL"),
             OPEN311_DEMO_API_KEY=_env("OPEN311_DEMO_API_KEY"),
             OUTBOX_LEASE_SECONDS=_env_int("OUTBOX_LEASE_SECONDS", cls.OUTBOX_LEASE_SECONDS),
+            FCM_CREDENTIALS_FILE=_env("FCM_CREDENTIALS_FILE"),
+            FCM_URL=_env("FCM_URL"),
+            FCM_STATIC_TOKEN=_env("FCM_STATIC_TOKEN"),
+            PUSH_MAX_ATTEMPTS=_env_int("PUSH_MAX_ATTEMPTS", cls.PUSH_MAX_ATTEMPTS),
+            PUSH_RETRY_BASE_SECONDS=_env_int("PUSH_RETRY_BASE_SECONDS", cls.PUSH_RETRY_BASE_SECONDS),
+            PUSH_RETRY_MAX_SECONDS=_env_int("PUSH_RETRY_MAX_SECONDS", cls.PUSH_RETRY_MAX_SECONDS),
+            WEBHOOK_MAX_ATTEMPTS=_env_int("WEBHOOK_MAX_ATTEMPTS", cls.WEBHOOK_MAX_ATTEMPTS),
+            WEBHOOK_RETRY_BASE_SECONDS=_env_int("WEBHOOK_RETRY_BASE_SECONDS",
+                                                cls.WEBHOOK_RETRY_BASE_SECONDS),
+            WEBHOOK_RETRY_MAX_SECONDS=_env_int("WEBHOOK_RETRY_MAX_SECONDS",
+                                               cls.WEBHOOK_RETRY_MAX_SECONDS),
+            WEBHOOK_TIMEOUT_SECONDS=_env_int("WEBHOOK_TIMEOUT_SECONDS", cls.WEBHOOK_TIMEOUT_SECONDS),
+            STREAM_MAX_SECONDS=_env_int("STREAM_MAX_SECONDS", cls.STREAM_MAX_SECONDS),
+            STREAM_HEARTBEAT_SECONDS=_env_int("STREAM_HEARTBEAT_SECONDS",
+                                              cls.STREAM_HEARTBEAT_SECONDS),
             LOG_LEVEL=_env("LOG_LEVEL", cls.LOG_LEVEL).upper(),
             LOG_JSON=_env_bool("LOG_JSON", cls.LOG_JSON),
         )
@@ -139,6 +174,9 @@ class Config:
                 raise ConfigError("production needs SECRET_KEY: 32+ random characters, not the demo key")
             if self.FIREBASE_PROJECT_ID == Config.FIREBASE_PROJECT_ID:
                 raise ConfigError("production needs FIREBASE_PROJECT_ID")
+            if self.FCM_STATIC_TOKEN:
+                raise ConfigError("FCM_STATIC_TOKEN is for demo and tests; production needs "
+                                  "FCM_CREDENTIALS_FILE")
 
     def as_flask(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"} | self.extra

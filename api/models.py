@@ -8,3 +8,5 @@ from api.reports.models import (IdempotencyKey, OutboxMessage, Report, ReportEve
 from api.routing.models import RoutingRule  # noqa: F401
 from api.sla.models import CalendarException, SlaClock, SlaPolicyVersion  # noqa: F401
 from api.open311.models import Open311ApiKey  # noqa: F401
+from api.notify.models import Device, Notification, PushDelivery  # noqa: F401
+from api.ioc.models import IocEvent, ReportRating, WebhookDelivery, WebhookSubscription  # noqa: F401

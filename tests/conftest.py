@@ -17,11 +17,13 @@ from sqlalchemy import create_engine, text
 
 from api.config import Config
 from scripts import services
+from tests.stubs.fcm import FcmStub
 from tests.stubs.firebase import FirebaseCertServer
 
 ROOT = Path(__file__).resolve().parent.parent
 TEST_PASSWORD = "Test-Staff-Pass-1"
 PROJECT_ID = "ioc-test-project"
+FCM_TOKEN = "static-test-oauth-token"
 
 
 def _server_url() -> str | None:
@@ -71,7 +73,21 @@ def firebase():
 
 
 @pytest.fixture(scope="session")
-def app_config(migrated_db, redis_url, firebase, tmp_path_factory) -> Config:
+def fcm_server():
+    server = FcmStub(PROJECT_ID)
+    yield server
+    server.stop()
+
+
+@pytest.fixture()
+def fcm(fcm_server):
+    """The loopback FCM endpoint, emptied for this test."""
+    fcm_server.reset()
+    return fcm_server
+
+
+@pytest.fixture(scope="session")
+def app_config(migrated_db, redis_url, firebase, fcm_server, tmp_path_factory) -> Config:
     return Config(
         APP_ENV="test", SECRET_KEY="test-secret-key-" + "x" * 32, DATABASE_URL=migrated_db,
         CELERY_BROKER_URL=redis_url, REDIS_URL=redis_url,
@@ -79,7 +95,8 @@ def app_config(migrated_db, redis_url, firebase, tmp_path_factory) -> Config:
         PHOTO_STORAGE_URL=str(tmp_path_factory.mktemp("photos")),
         PUBLIC_BASE_URL="http://testserver", FIREBASE_PROJECT_ID=PROJECT_ID,
         FIREBASE_CERTS_URL=firebase.url, DEMO_STAFF_PASSWORD=TEST_PASSWORD, LOG_JSON=False,
-        LOG_LEVEL="WARNING")
+        LOG_LEVEL="WARNING", FCM_URL=fcm_server.url, FCM_STATIC_TOKEN=FCM_TOKEN,
+        PUSH_RETRY_BASE_SECONDS=1, WEBHOOK_RETRY_BASE_SECONDS=1, WEBHOOK_RETRY_MAX_SECONDS=2)
 
 
 @pytest.fixture(scope="session")

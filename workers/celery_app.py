@@ -12,6 +12,7 @@ from celery import Celery, Task
 from api import create_app
 
 RELAY_EVERY_SECONDS = 5.0
+DELIVERIES_EVERY_SECONDS = 2.0
 SLA_SWEEP_EVERY_SECONDS = 60.0
 
 
@@ -33,6 +34,7 @@ def create_celery(flask_app=None) -> Celery:
         beat_schedule={
             "outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS},
             "sla-sweep": {"task": "sla.sweep", "schedule": SLA_SWEEP_EVERY_SECONDS},
+            "deliveries-sweep": {"task": "deliveries.sweep", "schedule": DELIVERIES_EVERY_SECONDS},
         },
     )
     app.flask_app = flask_app

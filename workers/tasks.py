@@ -9,7 +9,12 @@ from flask import current_app
 from sqlalchemy.exc import OperationalError
 
 from api.db import DatabaseUnavailable, db
+from api.ioc import webhooks
+from api.ioc.models import WebhookDelivery
+from api.notify import service as notify
+from api.notify.models import PushDelivery
 from api.reports import outbox
+from api.reports.publish import announce, publish_event
 from api.routing.geocode import AddressLookup
 from api.routing.service import route_report
 from api.sla import service as sla
@@ -69,7 +74,59 @@ def relay() -> int:
             if name is None:
                 outbox.mark_processed(session, row.id, error=f"no task for topic {row.topic}")
                 continue
-            sender.send_task(name, args=[row.report_id, row.id])
+            sender.send_task(name, args=outbox.task_args(row))
     if rows:
         log.info("outbox relay re-sent %d message(s)", len(rows))
     return len(rows)
+
+
+@shared_task(name="events.publish", autoretry_for=TRANSIENT, retry_backoff=True,
+             retry_backoff_max=60, max_retries=20)
+def publish(event_id: int, outbox_id: int | None = None) -> int:
+    """Fan one report event out: CloudEvents + webhook deliveries, inbox + push deliveries;
+    after commit, send each delivery and announce the events on the live stream."""
+    sender = current_app.extensions["celery"]
+    with db.unit_of_work() as session:
+        published = publish_event(session, event_id)
+        if outbox_id is not None:
+            outbox.mark_processed(session, outbox_id)
+    for delivery_id in published.push_ids:
+        _send(sender, "push.deliver", delivery_id)
+    for delivery_id in published.webhook_ids:
+        _send(sender, "webhooks.deliver", delivery_id)
+    announce(published)
+    return len(published.push_ids) + len(published.webhook_ids)
+
+
+def _send(sender, name: str, delivery_id: int) -> None:
+    try:
+        sender.send_task(name, args=[delivery_id])
+    except Exception as exc:  # the deliveries sweep sends it when its lease runs out
+        log.warning("could not enqueue %s(%s) now: %s", name, delivery_id, exc)
+
+
+@shared_task(name="push.deliver", autoretry_for=TRANSIENT, max_retries=5)
+def push_deliver(delivery_id: int) -> str:
+    with db.unit_of_work() as session:
+        return notify.deliver(session, delivery_id)
+
+
+@shared_task(name="webhooks.deliver", autoretry_for=TRANSIENT, max_retries=5)
+def webhook_deliver(delivery_id: int) -> str:
+    with db.unit_of_work() as session:
+        return webhooks.deliver(session, delivery_id)
+
+
+@shared_task(name="deliveries.sweep", autoretry_for=TRANSIENT, max_retries=3)
+def deliveries_sweep() -> int:
+    """Send the push and webhook deliveries whose retry time has come, and those whose
+    first message was lost (a broker restart, a dead worker)."""
+    sender = current_app.extensions["celery"]
+    with db.unit_of_work() as session:
+        push_ids = notify.lease_due(session, PushDelivery)
+        hook_ids = notify.lease_due(session, WebhookDelivery)
+    for delivery_id in push_ids:
+        _send(sender, "push.deliver", delivery_id)
+    for delivery_id in hook_ids:
+        _send(sender, "webhooks.deliver", delivery_id)
+    return len(push_ids) + len(hook_ids)

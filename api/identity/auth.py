@@ -20,6 +20,7 @@ from api.identity import staff as staff_tokens
 from api.identity.models import Citizen, StaffUser
 from api.text import clean
 
+_CITIZEN = "ioc.citizen"
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 
@@ -66,9 +67,10 @@ def _get_or_create_citizen(principal: str, *, firebase_uid: str | None = None,
 
 
 def current_citizen(*, required: bool = True) -> Citizen | None:
-    """The citizen behind this request (cached on ``g``)."""
-    if "citizen" in g:
-        return g.citizen
+    """The citizen behind this request (cached on the request: an app context, and so ``g``,
+    can outlive one request)."""
+    if _CITIZEN in request.environ:
+        return request.environ[_CITIZEN]
     token = _bearer()
     citizen = None
     if token:
@@ -88,7 +90,7 @@ def current_citizen(*, required: bool = True) -> Citizen | None:
             citizen = _get_or_create_citizen(f"dev:{device}")
     if citizen is None and required:
         raise ApiError(401, "UNAUTHENTICATED", "Cần đăng nhập hoặc gửi mã thiết bị (X-Device-Id).")
-    g.citizen = citizen
+    request.environ[_CITIZEN] = citizen
     return citizen
 
 

@@ -1,4 +1,7 @@
-"""Admin endpoints for Open311 API keys (admin role): issue a key once, revoke it."""
+"""Admin endpoints for API keys of integrating systems (admin role): issue once, revoke.
+
+A key carries scopes: ``open311`` for GeoReport v2, ``ioc`` for the IOC pull API and stream.
+"""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
@@ -21,12 +24,16 @@ class KeyIn(Schema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     rate_limit_per_minute = fields.Integer(load_default=keys.DEFAULT_RATE_LIMIT,
                                            validate=validate.Range(min=1, max=100_000))
+    scopes = fields.List(fields.String(validate=validate.OneOf(keys.SCOPES)),
+                         load_default=lambda: ["open311"], validate=validate.Length(min=1),
+                         metadata={"description": "open311 (GeoReport v2) and/or ioc (IOC feed)"})
 
 
 class KeyOut(Schema):
     id = fields.Integer()
     name = fields.String()
     rate_limit_per_minute = fields.Integer()
+    scopes = fields.List(fields.String())
     created_at = LocalDateTime()
     revoked_at = LocalDateTime(allow_none=True)
 
@@ -55,10 +62,11 @@ def list_keys():
 @blp.doc(security=STAFF_AUTH)
 def create_key(body):
     """Issue a key for a partner. The raw key is in this answer only: store it now."""
-    row, raw = keys.create_key(db.session, body["name"].strip(), body["rate_limit_per_minute"])
+    row, raw = keys.create_key(db.session, body["name"].strip(), body["rate_limit_per_minute"],
+                               scopes=sorted(set(body["scopes"])))
     db.session.commit()
     return {"id": row.id, "name": row.name, "rate_limit_per_minute": row.rate_limit_per_minute,
-            "created_at": row.created_at, "revoked_at": None, "key": raw}
+            "scopes": row.scopes, "created_at": row.created_at, "revoked_at": None, "key": raw}
 
 
 @blp.route("/<int:key_id>", methods=["DELETE"])

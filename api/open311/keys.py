@@ -18,6 +18,7 @@ log = logging.getLogger(__name__)
 
 DEMO_KEY_NAME = "demo"
 DEFAULT_RATE_LIMIT = 60
+SCOPES = ("open311", "ioc")
 WINDOW_SECONDS = 60
 
 
@@ -25,12 +26,13 @@ def hash_key(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT
-               ) -> tuple[Open311ApiKey, str]:
+def create_key(session: Session, name: str, rate_limit_per_minute: int = DEFAULT_RATE_LIMIT,
+               scopes: list[str] | None = None) -> tuple[Open311ApiKey, str]:
     """The new row and the raw key: the only moment the raw key exists."""
-    raw = "o311_" + secrets.token_urlsafe(32)
+    scopes = scopes or ["open311"]
+    raw = ("o311_" if "open311" in scopes else "ioc_") + secrets.token_urlsafe(32)
     row = Open311ApiKey(name=name, key_hash=hash_key(raw), created_at=datetime.now(timezone.utc),
-                        rate_limit_per_minute=rate_limit_per_minute)
+                        rate_limit_per_minute=rate_limit_per_minute, scopes=scopes)
     session.add(row)
     session.flush()
     return row, raw

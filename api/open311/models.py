@@ -3,7 +3,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, func
+from sqlalchemy import DateTime, Integer, String, func, text
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db import Base
@@ -20,3 +21,6 @@ class Open311ApiKey(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     rate_limit_per_minute: Mapped[int] = mapped_column(Integer, default=60)
+    # What the key may call: "open311" (GeoReport v2) and/or "ioc" (the IOC pull API and stream).
+    scopes: Mapped[list[str]] = mapped_column(ARRAY(String(20)), default=lambda: ["open311"],
+                                              server_default=text("'{open311}'"))

@@ -63,8 +63,9 @@ def _check_key(*, required: bool):
                                "An api_key is required to create service requests.")
         return None
     key = keys.find_active(db.session, raw)
-    if key is None:
-        raise Open311Error(403, "INVALID_API_KEY", "The api_key is unknown or revoked.")
+    if key is None or "open311" not in (key.scopes or []):
+        raise Open311Error(403, "INVALID_API_KEY", "The api_key is unknown, revoked or not an "
+                           "Open311 key.")
     wait = keys.over_limit(key)
     if wait is not None:
         raise Open311Error(429, "RATE_LIMITED",

@@ -102,6 +102,7 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (
         Index("ix_outbox_pending", "next_attempt_at", postgresql_where=text("processed_at IS NULL")),
+        Index("ix_outbox_event", "event_id", "topic"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

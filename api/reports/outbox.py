@@ -17,7 +17,13 @@ from sqlalchemy.orm import Session
 from api.reports.models import OutboxMessage
 
 # Outbox topic → the Celery task that handles it (by name: api never imports workers).
-TASKS = {"report.route": "reports.route"}
+TASKS = {"report.route": "reports.route", "event.publish": "events.publish"}
+
+
+def task_args(row: OutboxMessage) -> list:
+    """The task's arguments: the subject's id, then the outbox row's id (to mark it done)."""
+    subject = row.event_id if row.topic == "event.publish" else row.report_id
+    return [subject, row.id]
 
 
 def lease() -> timedelta:

@@ -26,6 +26,16 @@ def get_by_code(session: Session, typed: str) -> Report:
     return report
 
 
+def get_by_code_for_update(session: Session, typed: str) -> Report:
+    """The report, row-locked for a change (two officers clicking at once take turns)."""
+    code = codes.parse_code(typed)
+    report = session.scalar(select(Report).where(Report.code == code)
+                            .with_for_update(of=Report)) if code else None
+    if report is None:
+        raise ApiError(404, "REPORT_NOT_FOUND", "Không tìm thấy phản ánh với mã này.")
+    return report
+
+
 def public_events(session: Session, report: Report) -> list[ReportEvent]:
     return list(session.scalars(select(ReportEvent).where(
         ReportEvent.report_id == report.id, ReportEvent.public.is_(True)).order_by(ReportEvent.id)))

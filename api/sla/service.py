@@ -243,7 +243,9 @@ def sweep(session: Session, now: datetime | None = None, limit: int = 1000) -> i
     if updates:
         session.execute(update(SlaClock), updates)
     if events:
-        session.execute(insert(ReportEvent), events)
+        ids = session.scalars(insert(ReportEvent).returning(ReportEvent.id), events).all()
+        from api.reports.publish import publish_after_commit
+        publish_after_commit(session, ids)
     if breached:
         # The public view shows the breach: touch the reports and drop their cached views.
         codes = session.scalars(update(Report).where(Report.id.in_(breached))

@@ -42,3 +42,47 @@ def new_report(client, headers, **overrides):
     r = submit(client, headers, report_body([photo.json["id"]], **overrides))
     assert r.status_code == 201, r.json
     return r.json
+
+
+def staff_headers(client, email: str) -> dict:
+    from tests.conftest import TEST_PASSWORD
+    r = client.post("/api/v1/auth/login", json={"email": email, "password": TEST_PASSWORD})
+    assert r.status_code == 200, r.json
+    return {"Authorization": f"Bearer {r.json['access_token']}"}
+
+
+def run_publishing(session, report_ids) -> None:
+    """Do in-process what the worker does after each commit: publish the pending events of
+    these reports, then send every delivery that is due (our own code, not a stand-in)."""
+    from datetime import datetime, timezone
+    from sqlalchemy import select
+    from api.ioc import webhooks
+    from api.ioc.models import IocEvent, WebhookDelivery
+    from api.notify import service as notify
+    from api.notify.models import PushDelivery
+    from api.reports.models import OutboxMessage, ReportEvent
+    from api.reports.publish import publish_event
+    pending = session.scalars(
+        select(OutboxMessage.event_id).join(ReportEvent, ReportEvent.id == OutboxMessage.event_id)
+        .where(OutboxMessage.topic == "event.publish", OutboxMessage.processed_at.is_(None),
+               ReportEvent.report_id.in_(report_ids)).order_by(OutboxMessage.event_id)).all()
+    fresh_push, fresh_hooks = [], []
+    for event_id in pending:
+        published = publish_event(session, event_id)
+        fresh_push += published.push_ids
+        fresh_hooks += published.webhook_ids
+    for delivery_id in fresh_push:  # the worker sends these right after the commit
+        notify.deliver(session, delivery_id)
+    for delivery_id in fresh_hooks:
+        webhooks.deliver(session, delivery_id)
+    now = datetime.now(timezone.utc)
+    for delivery_id in session.scalars(
+            select(PushDelivery.id).join(ReportEvent, ReportEvent.id == PushDelivery.event_id)
+            .where(PushDelivery.status == "pending", PushDelivery.next_attempt_at <= now,
+                   ReportEvent.report_id.in_(report_ids)).order_by(PushDelivery.id)).all():
+        notify.deliver(session, delivery_id)
+    for delivery_id in session.scalars(
+            select(WebhookDelivery.id).join(IocEvent, IocEvent.id == WebhookDelivery.ioc_event_id)
+            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
+                   IocEvent.report_id.in_(report_ids)).order_by(WebhookDelivery.id)).all():
+        webhooks.deliver(session, delivery_id)
