@@ -182,7 +182,7 @@ def stream():
     else:
         backlog = _events_after(last_id, 1000)
     backlog = [cloudevent(r) for r in backlog]
-    db.session.close()  # the stream must not hold a database connection
+    db.session.commit()  # ends the transaction: the stream holds no database connection
     cfg = current_app.config["APP"]
     return Response(stream_with_context(_generate(pubsub, backlog, cfg)),
                     mimetype="text/event-stream",

@@ -43,14 +43,14 @@ def transition(session: Session, report: Report, target: str, actor: Actor, *,
     if target == "routed":
         if unit is None:
             raise ApiError(422, "UNIT_REQUIRED", "Cần chọn đơn vị xử lý.", {"unit_code": ["required"]})
-        report.unit_id = unit.id
+        report.unit_id, report.unit = unit.id, unit
         report.routed_at = report.routed_at or at
         data["unit_code"] = unit.code
     if target == "duplicate":
         if duplicate_of is None or duplicate_of.id == report.id:
             raise ApiError(422, "DUPLICATE_OF_REQUIRED", "Cần mã phản ánh gốc (khác phản ánh này).",
                            {"duplicate_of": ["required"]})
-        report.duplicate_of_id = duplicate_of.id
+        report.duplicate_of_id, report.duplicate_of = duplicate_of.id, duplicate_of
         data["duplicate_of"] = duplicate_of.code
 
     _move_clocks(session, report, current, target, unit, at)
