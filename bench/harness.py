@@ -96,8 +96,14 @@ class Client:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
 
     def request(self, method, path, body=None, headers=None):
-        self.conn.request(method, path, body=body, headers=headers or {})
-        resp = self.conn.getresponse()
+        try:
+            self.conn.request(method, path, body=body, headers=headers or {})
+            resp = self.conn.getresponse()
+        except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
+            # The server closed an idle keep-alive connection: open a new one, send again.
+            self.conn.close()
+            self.conn.request(method, path, body=body, headers=headers or {})
+            resp = self.conn.getresponse()
         return resp.status, resp.read()
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -35,7 +36,7 @@ class FcmStub:
                 body = json.loads(raw)
                 token = body["message"].get("token")
                 record = {"path": self.path, "auth": self.headers.get("Authorization"),
-                          "message": body["message"]}
+                          "message": body["message"], "at": time.time()}
                 with outer.lock:
                     outer.attempts.append(record)
                     status = 200

@@ -8,6 +8,7 @@ import hmac
 import json
 import socket
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
@@ -40,7 +41,8 @@ class WebhookReceiver:
                 if status == 200:
                     event = json.loads(body)
                     with outer.lock:
-                        outer.received.append({"event": event, "headers": dict(self.headers)})
+                        outer.received.append({"event": event, "headers": dict(self.headers),
+                                               "at": time.time()})
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()
