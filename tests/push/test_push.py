@@ -295,3 +295,24 @@ def test_private_notes_and_internal_events_are_not_pushed(client, citizen, sessi
     assert [m["data"]["kind"] for m in fcm.to(token)] == ["routed"]
     assert session.scalar(select(Notification).where(Notification.kind == "accepted",
                                                      Notification.report_id == report.id)) is None
+
+
+def test_every_pushed_data_block_follows_the_mobile_contract(client, citizen, session, fcm):
+    import json
+    from pathlib import Path
+    import jsonschema
+    from api.notify.templates import PUSH_KINDS
+    schema = json.loads((Path(__file__).resolve().parents[2] / "mobile_contracts" / "push" /
+                         "data-payload.schema.json").read_text())
+    assert set(schema["properties"]["kind"]["enum"]) == set(PUSH_KINDS)
+    token = _token("schema")
+    _register(client, citizen, token)
+    report = _routed_report(client, citizen, session)
+    officer = _officer(client, report)
+    for to in ("accepted", "in_progress", "waiting_citizen", "in_progress", "resolved"):
+        _move(client, officer, report, to)
+    run_publishing(session, [report.id])
+    messages = fcm.to(token)
+    assert len(messages) == 6
+    for message in messages:
+        jsonschema.validate(message["data"], schema, format_checker=jsonschema.FormatChecker())
