@@ -146,6 +146,17 @@ def events(args):
             "last_id": rows[-1].id if rows else args["after"]}
 
 
+@blp.route("/schema/event-data.json")
+@blp.doc(security=[])
+@blp.response(200, description="JSON Schema of the CloudEvents' data (their dataschema)")
+def event_data_schema():
+    """The JSON Schema every IOC CloudEvent's ``data`` follows (public)."""
+    from pathlib import Path
+    body = (Path(__file__).resolve().parent / "event-data.schema.json").read_bytes()
+    return Response(body, mimetype="application/schema+json",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
 def _sse(event: dict) -> str:
     return (f"id: {event['id']}\nevent: {event['type']}\n"
             f"data: {json.dumps(event, ensure_ascii=False, separators=(',', ':'))}\n\n")

@@ -204,3 +204,18 @@ def test_publishing_twice_writes_each_cloudevent_once(client, device, session):
     rows = session.scalars(select(IocEvent).where(IocEvent.report_id == report.id)).all()
     assert sorted(r.type for r in rows) == ["report.created", "report.routed",
                                             "report.status_changed"]
+
+
+def test_event_data_follows_the_published_schema(client, admin, device, receiver, session):
+    import jsonschema
+    schema = client.get("/api/v1/ioc/schema/event-data.json")
+    assert schema.status_code == 200 and schema.mimetype == "application/schema+json"
+    _subscribe(client, admin, receiver)
+    report = _routed(client, device, session)
+    sla.sweep(session, now=datetime.now(timezone.utc) + timedelta(days=40))
+    run_publishing(session, [report.id])
+    events = list(receiver.unique().values())
+    assert {e["type"] for e in events} >= {"report.created", "report.routed", "sla.breached"}
+    for event in events:
+        assert event["dataschema"] == "http://testserver/api/v1/ioc/schema/event-data.json"
+        jsonschema.validate(event["data"], schema.json, format_checker=jsonschema.FormatChecker())
