@@ -99,6 +99,7 @@ def _register_blueprints(api) -> None:
     from api.notify.resources import blp as me_notifications
     from api.ioc.resources import blp as ioc
     from api.ioc.admin import blp as ioc_webhooks
+    from api.ioc.kpis import blp as ioc_kpis
     for blueprint in (health, auth, categories, photos, reports, me_blp, me_notifications,
-                      staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks):
+                      staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks, ioc_kpis):
         api.register_blueprint(blueprint)

@@ -81,7 +81,8 @@ class ReportRating(Base):
     """The citizen's verdict on an answered report (1–5 and a comment); one per report."""
 
     __tablename__ = "report_rating"
-    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="report_rating_score"),)
+    __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="report_rating_score"),
+                      Index("ix_report_rating_created", "created_at"))
 
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
                                            primary_key=True)

@@ -29,6 +29,7 @@ class Report(Base):
         Index("ix_report_updated", "updated_at", "id"),
         Index("ix_report_ward", "ward_code"),
         Index("ix_report_citizen", "citizen_id"),
+        Index("ix_report_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -76,6 +77,9 @@ class ReportEvent(Base):
     __table_args__ = (
         CheckConstraint(f"actor_kind IN {ACTOR_KINDS}", name="event_actor_kind"),
         Index("ix_report_event_report", "report_id", "id"),
+        # KPIs count answers by day (docs/kpis.md).
+        Index("ix_report_event_resolved_at", "created_at",
+              postgresql_where=text("to_status = 'resolved'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)

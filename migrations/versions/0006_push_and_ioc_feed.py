@@ -22,6 +22,10 @@ EVENT_TYPES = ("report.created", "report.routed", "report.status_changed", "sla.
 
 def upgrade() -> None:
     op.create_index('ix_outbox_event', 'outbox', ['event_id', 'topic'])
+    # The KPIs count received reports and answers by day.
+    op.create_index('ix_report_created', 'report', ['created_at'])
+    op.create_index('ix_report_event_resolved_at', 'report_event', ['created_at'],
+                    postgresql_where=sa.text("to_status = 'resolved'"))
     op.add_column('open311_api_key', sa.Column(
         'scopes', postgresql.ARRAY(sa.String(length=20)), server_default=sa.text("'{open311}'"),
         nullable=False))
@@ -148,6 +152,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['citizen_id'], ['citizen.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('report_id')
     )
+    op.create_index('ix_report_rating_created', 'report_rating', ['created_at'])
 
     # The fan-out hook: every report event, however written, is queued for publishing in
     # the same transaction. The lease (10 s) is how long the fast path has before the
@@ -168,6 +173,7 @@ CREATE TRIGGER report_event_publish AFTER INSERT ON report_event
 def downgrade() -> None:
     op.execute("DROP TRIGGER report_event_publish ON report_event")
     op.execute("DROP FUNCTION report_event_publish()")
+    op.drop_index('ix_report_rating_created', table_name='report_rating')
     op.drop_table('report_rating')
     op.drop_index('ix_webhook_delivery_sub_status', table_name='webhook_delivery')
     op.drop_index('ix_webhook_delivery_due', table_name='webhook_delivery')
@@ -183,4 +189,6 @@ def downgrade() -> None:
     op.drop_index('ix_device_citizen', table_name='device')
     op.drop_table('device')
     op.drop_column('open311_api_key', 'scopes')
+    op.drop_index('ix_report_event_resolved_at', table_name='report_event')
+    op.drop_index('ix_report_created', table_name='report')
     op.drop_index('ix_outbox_event', table_name='outbox')
