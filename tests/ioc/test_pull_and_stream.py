@@ -139,8 +139,8 @@ def test_events_log_pages_in_id_order(client, device, dispatcher, session):
     assert all(int(e["id"]) > after for e in page["items"])
 
 
-def _read_sse(response, want: int, timeout: float = 10.0) -> list[dict]:
-    """Parse SSE messages off a streamed response until ``want`` arrived."""
+def _read_sse(response, want: int, timeout: float = 10.0, until=None) -> list[dict]:
+    """Parse SSE messages off a streamed response until ``want`` arrived (or ``until(events)``)."""
     events, buffer, deadline = [], "", time.monotonic() + timeout
     for chunk in response.response:
         buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
@@ -151,7 +151,8 @@ def _read_sse(response, want: int, timeout: float = 10.0) -> list[dict]:
             if "data" in fields:
                 events.append({"id": fields["id"], "event": fields["event"],
                                "data": json.loads(fields["data"])})
-        if len(events) >= want or time.monotonic() > deadline:
+        done = until(events) if until else len(events) >= want
+        if done or time.monotonic() > deadline:
             break
     return events
 
@@ -196,6 +197,9 @@ def test_stream_without_last_event_id_starts_with_recent_events(client, device, 
     report = _routed(client, device, session)
     run_publishing(session, [report.id])
     response = client.get("/api/v1/ioc/stream", headers=dispatcher, buffered=False)
-    first = _read_sse(response, 3)
+    first = _read_sse(response, 0, until=lambda events: sum(
+        e["data"]["subject"] == report.code for e in events) == 3)
     response.close()
+    # The newest events come first, oldest of them first: this report's three end the backlog.
+    assert len(first) <= 20
     assert [e["data"]["subject"] for e in first][-3:] == [report.code] * 3
