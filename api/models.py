@@ -10,3 +10,4 @@ from api.sla.models import CalendarException, SlaClock, SlaPolicyVersion  # noqa
 from api.open311.models import Open311ApiKey  # noqa: F401
 from api.notify.models import Device, Notification, PushDelivery  # noqa: F401
 from api.ioc.models import IocEvent, ReportRating, WebhookDelivery, WebhookSubscription  # noqa: F401
+from api.privacy.models import AuditLog  # noqa: F401

@@ -18,6 +18,7 @@ class Photo(Base):
         # A phone that retries an upload gets the same photo back.
         UniqueConstraint("citizen_id", "sha256", name="uq_photo_owner_content"),
         Index("ix_photo_report", "report_id"),
+        Index("ix_photo_event", "event_id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True, default=uuid.uuid4)
@@ -33,4 +34,8 @@ class Photo(Base):
     thumb_key: Mapped[str] = mapped_column(String(200))
     report_id: Mapped[int | None] = mapped_column(ForeignKey("report.id", ondelete="SET NULL"))
     position: Mapped[int | None] = mapped_column(Integer)
+    # Staff photos (progress, evidence of the fix) hang on a timeline event, not on the report.
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", name="fk_photo_staff"))
+    event_id: Mapped[int | None] = mapped_column(
+        ForeignKey("report_event.id", name="fk_photo_event", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())

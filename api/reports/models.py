@@ -30,6 +30,7 @@ class Report(Base):
         Index("ix_report_ward", "ward_code"),
         Index("ix_report_citizen", "citizen_id"),
         Index("ix_report_created", "created_at"),
+        Index("ix_report_resolved_open", "resolved_at", postgresql_where=text("status = 'resolved'")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -58,6 +59,14 @@ class Report(Base):
     sla_class: Mapped[str | None] = mapped_column(String(20))
     sla_policy_id: Mapped[int | None] = mapped_column(
         ForeignKey("sla_policy.id", name="fk_report_sla_policy"))
+    # The officer of the unit working it (set by the unit head, or by accepting).
+    assignee_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_user.id", name="fk_report_assignee", ondelete="SET NULL"))
+    resolved_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # Why a report closed without an answer being accepted: no_response, insufficient_information…
+    close_reason: Mapped[str | None] = mapped_column(String(40))
+    # Set by the retention job: the reporter's identity and contact are gone.
+    anonymised_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
