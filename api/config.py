@@ -67,6 +67,20 @@ class Config:
     STAFF_TOKEN_TTL_SECONDS: int = 900
     DEMO_STAFF_PASSWORD: str = DEMO_STAFF_PASSWORD
 
+    # Rate limits (Redis; api/security/ratelimit.py). None → on, except when APP_ENV=test.
+    RATE_LIMITS_ENABLED: bool | None = None
+    # Reports a citizen (Firebase account or anonymous device) may send per sliding hour,
+    # and reports per hour from one IP address (an IPv6 caller counts by its /64).
+    RATE_LIMIT_REPORTS_PER_HOUR: int = 20
+    RATE_LIMIT_REPORTS_PER_IP_PER_HOUR: int = 60
+    # Failed staff sign-ins per 15 minutes for one e-mail from one IP (a success forgets
+    # them), and from one IP whatever the e-mail (password spraying).
+    RATE_LIMIT_LOGIN_PER_15MIN: int = 10
+    RATE_LIMIT_LOGIN_PER_IP_PER_15MIN: int = 50
+    # Reverse proxies in front of the API that append to X-Forwarded-For; 0 → the socket's
+    # address is the client's (X-Forwarded-For is ignored: anyone can send it).
+    TRUSTED_PROXY_COUNT: int = 0
+
     FIREBASE_PROJECT_ID: str = "ioc-bacninh-demo"
     # Where Google publishes the certificates that sign Firebase ID tokens.
     # Tests point it at a loopback server; production keeps the default.
@@ -86,6 +100,11 @@ class Config:
     OUTBOX_LEASE_SECONDS: int = 30
     # Reverse geocoding for address text (a self-hosted Nominatim); unset → "ward, province".
     NOMINATIM_URL: str | None = None
+
+    # An officer's evidence photo must be taken this close to the report to resolve it.
+    RESOLVE_EVIDENCE_MAX_METERS: int = 200
+    # A resolved report with no dispute closes after this many working days.
+    AUTOCLOSE_WORKING_DAYS: int = 3
 
     # Push (FCM through firebase-admin). FCM_CREDENTIALS_FILE: a service-account JSON.
     # FCM_URL overrides the send endpoint (a self-hosted relay, or a loopback stub in tests);
@@ -127,6 +146,17 @@ class Config:
             PROVINCE_CODE=_env("PROVINCE_CODE", cls.PROVINCE_CODE),
             STAFF_TOKEN_TTL_SECONDS=_env_int("STAFF_TOKEN_TTL_SECONDS", cls.STAFF_TOKEN_TTL_SECONDS),
             DEMO_STAFF_PASSWORD=_env("DEMO_STAFF_PASSWORD", DEMO_STAFF_PASSWORD),
+            RATE_LIMITS_ENABLED=(None if _env("RATE_LIMITS_ENABLED") is None
+                                 else _env_bool("RATE_LIMITS_ENABLED", True)),
+            RATE_LIMIT_REPORTS_PER_HOUR=_env_int("RATE_LIMIT_REPORTS_PER_HOUR",
+                                                 cls.RATE_LIMIT_REPORTS_PER_HOUR),
+            RATE_LIMIT_REPORTS_PER_IP_PER_HOUR=_env_int("RATE_LIMIT_REPORTS_PER_IP_PER_HOUR",
+                                                        cls.RATE_LIMIT_REPORTS_PER_IP_PER_HOUR),
+            RATE_LIMIT_LOGIN_PER_15MIN=_env_int("RATE_LIMIT_LOGIN_PER_15MIN",
+                                                cls.RATE_LIMIT_LOGIN_PER_15MIN),
+            RATE_LIMIT_LOGIN_PER_IP_PER_15MIN=_env_int("RATE_LIMIT_LOGIN_PER_IP_PER_15MIN",
+                                                       cls.RATE_LIMIT_LOGIN_PER_IP_PER_15MIN),
+            TRUSTED_PROXY_COUNT=_env_int("TRUSTED_PROXY_COUNT", cls.TRUSTED_PROXY_COUNT),
             FIREBASE_PROJECT_ID=_env("FIREBASE_PROJECT_ID", cls.FIREBASE_PROJECT_ID),
             FIREBASE_CERTS_URL=_env("FIREBASE_CERTS_URL", cls.FIREBASE_CERTS_URL),
             PHOTO_MAX_BYTES=_env_int("PHOTO_MAX_BYTES", cls.PHOTO_MAX_BYTES),
@@ -134,6 +164,9 @@ class Config:
             NOMINATIM_URL=_env("NOMINATIM_URL"),
             OPEN311_DEMO_API_KEY=_env("OPEN311_DEMO_API_KEY"),
             OUTBOX_LEASE_SECONDS=_env_int("OUTBOX_LEASE_SECONDS", cls.OUTBOX_LEASE_SECONDS),
+            RESOLVE_EVIDENCE_MAX_METERS=_env_int("RESOLVE_EVIDENCE_MAX_METERS",
+                                                 cls.RESOLVE_EVIDENCE_MAX_METERS),
+            AUTOCLOSE_WORKING_DAYS=_env_int("AUTOCLOSE_WORKING_DAYS", cls.AUTOCLOSE_WORKING_DAYS),
             FCM_CREDENTIALS_FILE=_env("FCM_CREDENTIALS_FILE"),
             FCM_URL=_env("FCM_URL"),
             FCM_STATIC_TOKEN=_env("FCM_STATIC_TOKEN"),
@@ -160,6 +193,14 @@ class Config:
         return self.APP_ENV in ("demo", "test")
 
     @property
+    def rate_limits_on(self) -> bool:
+        return self.APP_ENV != "test" if self.RATE_LIMITS_ENABLED is None else self.RATE_LIMITS_ENABLED
+
+    def is_demo_staff_password(self, password: str) -> bool:
+        """In production no staff account may use (or be given) a demo password."""
+        return password in (DEMO_STAFF_PASSWORD, self.DEMO_STAFF_PASSWORD)
+
+    @property
     def photo_storage_url(self) -> str:
         return self.PHOTO_STORAGE_URL or str(Path(self.DATA_DIR) / "photos")
 
@@ -177,6 +218,20 @@ class Config:
             if self.FCM_STATIC_TOKEN:
                 raise ConfigError("FCM_STATIC_TOKEN is for demo and tests; production needs "
                                   "FCM_CREDENTIALS_FILE")
+            if self.OPEN311_DEMO_API_KEY:
+                raise ConfigError("OPEN311_DEMO_API_KEY is for demo and tests; production keys "
+                                  "are issued with POST /api/v1/admin/open311-keys")
+            if self.DEMO_STAFF_PASSWORD != DEMO_STAFF_PASSWORD:
+                raise ConfigError("DEMO_STAFF_PASSWORD is for the demo staff accounts, which "
+                                  "production never creates; unset it")
+            if os.environ.get("FIREBASE_AUTH_EMULATOR_HOST"):
+                raise ConfigError("FIREBASE_AUTH_EMULATOR_HOST switches off token signature "
+                                  "checks; unset it")
+        negative = [n for n in ("RATE_LIMIT_REPORTS_PER_HOUR", "RATE_LIMIT_REPORTS_PER_IP_PER_HOUR",
+                                "RATE_LIMIT_LOGIN_PER_15MIN", "RATE_LIMIT_LOGIN_PER_IP_PER_15MIN",
+                                "TRUSTED_PROXY_COUNT") if getattr(self, n) < 0]
+        if negative:
+            raise ConfigError(f"{', '.join(negative)} must not be negative")
 
     def as_flask(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"} | self.extra

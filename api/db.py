@@ -8,7 +8,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import Iterator
 
-from flask import Flask, current_app, g
+from flask import Flask, current_app, g, has_request_context, request
 from sqlalchemy import create_engine, exc as sa_exc
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -40,6 +40,9 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **options)
 
 
+_REQUEST_KEY = "ioc.db_session"
+
+
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
@@ -49,21 +52,35 @@ class Database:
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         app.extensions["db"] = self
+        app.teardown_request(self._close_request_session)
         app.teardown_appcontext(self._close_session)
 
     @property
     def session(self) -> Session:
-        """The session of the current request (created on first use)."""
+        """The session of the current request, or of the app context outside requests
+        (created on first use). Per request, not per app context: an app context can
+        outlive a request (and does in tests), and a failed request's changes must go."""
+        if has_request_context():
+            session = request.environ.get(_REQUEST_KEY)
+            if session is None:
+                session = request.environ[_REQUEST_KEY] = self.Session()
+            return session
         if "db_session" not in g:
             g.db_session = self.Session()
         return g.db_session
 
-    def _close_session(self, exc: BaseException | None) -> None:
-        session = g.pop("db_session", None)
+    @staticmethod
+    def _end(session: Session | None, exc: BaseException | None) -> None:
         if session is not None:
             if exc is not None:
                 session.rollback()
             session.close()
+
+    def _close_request_session(self, exc: BaseException | None) -> None:
+        self._end(request.environ.pop(_REQUEST_KEY, None), exc)
+
+    def _close_session(self, exc: BaseException | None) -> None:
+        self._end(g.pop("db_session", None), exc)
 
     @contextmanager
     def unit_of_work(self) -> Iterator[Session]:

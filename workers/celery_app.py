@@ -13,6 +13,7 @@ from api import create_app
 
 RELAY_EVERY_SECONDS = 5.0
 DELIVERIES_EVERY_SECONDS = 2.0
+AUTOCLOSE_EVERY_SECONDS = 600.0
 SLA_SWEEP_EVERY_SECONDS = 60.0
 
 
@@ -35,6 +36,7 @@ def create_celery(flask_app=None) -> Celery:
             "outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS},
             "sla-sweep": {"task": "sla.sweep", "schedule": SLA_SWEEP_EVERY_SECONDS},
             "deliveries-sweep": {"task": "deliveries.sweep", "schedule": DELIVERIES_EVERY_SECONDS},
+            "reports-autoclose": {"task": "reports.autoclose", "schedule": AUTOCLOSE_EVERY_SECONDS},
         },
     )
     app.flask_app = flask_app

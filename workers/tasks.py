@@ -130,3 +130,14 @@ def deliveries_sweep() -> int:
     for delivery_id in hook_ids:
         _send(sender, "webhooks.deliver", delivery_id)
     return len(push_ids) + len(hook_ids)
+
+
+@shared_task(name="reports.autoclose", autoretry_for=TRANSIENT, max_retries=3)
+def reports_autoclose() -> int:
+    """Close resolved reports nobody disputed, and reports whose citizen never answered."""
+    from api.reports.autoclose import autoclose
+    with db.unit_of_work() as session:
+        closed = autoclose(session)
+    if closed:
+        log.info("auto-closed %d report(s)", closed)
+    return closed

@@ -10,7 +10,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from api.common.fields import LocalDateTime
 from api.db import db
 from api.errors import ApiError
-from api.identity.auth import current_citizen
+from api.identity.auth import current_citizen, current_staff
 from api.photos.service import accept_photo
 from api.photos.urls import photo_out
 
@@ -45,6 +45,22 @@ def upload(_files):
     """Upload one photo (multipart field ``file``): JPEG, PNG, WebP or HEIC."""
     citizen = current_citizen()
     photo = accept_photo(db.session, citizen, _files["file"].read())
+    db.session.commit()
+    return {"id": photo.id, "lat": photo.lat, "lon": photo.lon, "taken_at": photo.taken_at,
+            "width": photo.width, "height": photo.height} | photo_out(photo)
+
+
+@blp.route("/api/v1/staff/photos", methods=["POST"])
+@blp.arguments(PhotoUploadIn, location="files")
+@blp.response(201, PhotoUploadOut)
+@blp.alt_response(413, description="PHOTO_TOO_LARGE")
+@blp.alt_response(415, description="PHOTO_UNSUPPORTED_TYPE")
+@blp.alt_response(422, description="PHOTO_CORRUPT, PHOTO_TOO_MANY_PIXELS, PHOTO_EMPTY")
+@blp.doc(security=[{"staff": []}])
+def staff_upload(_files):
+    """A staff photo (progress, evidence of the fix): attach it by id to an action."""
+    staff = current_staff()
+    photo = accept_photo(db.session, None, _files["file"].read(), staff_id=staff.id)
     db.session.commit()
     return {"id": photo.id, "lat": photo.lat, "lon": photo.lon, "taken_at": photo.taken_at,
             "width": photo.width, "height": photo.height} | photo_out(photo)

@@ -20,7 +20,9 @@ _MESSAGES = {
 }
 
 
-def accept_photo(session: Session, citizen: Citizen, data: bytes) -> Photo:
+def accept_photo(session: Session, citizen: Citizen | None, data: bytes, *,
+                 staff_id: int | None = None) -> Photo:
+    """Process and store an upload by a citizen, or (``citizen=None``) by a staff member."""
     cfg = current_app.config
     if not data:
         raise ApiError(422, "PHOTO_EMPTY", "Tệp ảnh rỗng.", {"file": ["empty file"]})
@@ -34,8 +36,11 @@ def accept_photo(session: Session, citizen: Citizen, data: bytes) -> Photo:
                        {"file": [exc.message]})
 
     # A retried upload of the same bytes by the same person is the same photo.
-    existing = session.scalar(select(Photo).where(Photo.citizen_id == citizen.id,
-                                                  Photo.sha256 == processed.sha256))
+    owner = (Photo.citizen_id == citizen.id) if citizen is not None else (
+        Photo.staff_id == staff_id)
+    existing = session.scalar(select(Photo).where(owner, Photo.sha256 == processed.sha256,
+                                                  Photo.event_id.is_(None))
+                              .order_by(Photo.created_at.desc()).limit(1))
     if existing is not None:
         return existing
     display_key, thumb_key = photo_keys(processed.sha256)
@@ -43,9 +48,10 @@ def accept_photo(session: Session, citizen: Citizen, data: bytes) -> Photo:
     storage.put(display_key, processed.display, "image/jpeg")
     storage.put(thumb_key, processed.thumb, "image/jpeg")
     session.execute(insert(Photo).values(
-        citizen_id=citizen.id, sha256=processed.sha256, source_type=processed.source_type,
+        citizen_id=citizen.id if citizen is not None else None, staff_id=staff_id,
+        sha256=processed.sha256, source_type=processed.source_type,
         width=processed.width, height=processed.height, lat=processed.lat, lon=processed.lon,
         taken_at=processed.taken_at, display_key=display_key, thumb_key=thumb_key,
     ).on_conflict_do_nothing(constraint="uq_photo_owner_content"))
-    return session.scalar(select(Photo).where(Photo.citizen_id == citizen.id,
-                                              Photo.sha256 == processed.sha256))
+    return session.scalar(select(Photo).where(owner, Photo.sha256 == processed.sha256)
+                          .order_by(Photo.created_at.desc()).limit(1))

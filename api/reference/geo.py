@@ -106,6 +106,14 @@ def _by_polygon(polygons: _Polygons, lat: float, lon: float) -> WardHit | None:
     return WardHit(polygons.codes[i], "", polygons.names[i], 0.0)
 
 
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres (haversine on a 6,371 km sphere: ample for 200 m)."""
+    from math import asin, cos, radians, sin, sqrt
+    dlat, dlon = radians(lat2 - lat1), radians(lon2 - lon1)
+    a = sin(dlat / 2) ** 2 + cos(radians(lat1)) * cos(radians(lat2)) * sin(dlon / 2) ** 2
+    return 2 * 6_371_000 * asin(sqrt(a))
+
+
 def locate_ward(session: Session, lat: float, lon: float, province_code: str) -> WardHit | None:
     """The ward of ``province_code`` that contains the point, or None when outside."""
     polygons = _load_polygons(session, province_code)

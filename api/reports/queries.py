@@ -145,3 +145,13 @@ def my_reports(session: Session, citizen_id: int, *, include_followed: bool, cur
         followed = select(ReportFollower.report_id).where(ReportFollower.citizen_id == citizen_id)
         mine = or_(mine, Report.id.in_(followed))
     return _page(session, select(Report).where(mine), cursor=cursor, limit=limit, ascending=False)
+
+
+def event_photos(session: Session, event_ids: list[int]) -> dict[int, list]:
+    from api.photos.models import Photo
+    out: dict[int, list] = {}
+    if event_ids:
+        for p in session.scalars(select(Photo).where(Photo.event_id.in_(event_ids))
+                                 .order_by(Photo.created_at)):
+            out.setdefault(p.event_id, []).append(p)
+    return out

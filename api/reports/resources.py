@@ -12,7 +12,8 @@ from sqlalchemy.dialects.postgresql import insert
 from api.db import db
 from api.errors import ApiError
 from api.identity.auth import current_citizen
-from api.reports import cache, queries, schemas
+from api.reports import actions, cache, queries, schemas
+from api.text import clean
 from api.reports.codes import parse_code
 from api.reports.models import ReportFollower
 from api.reports.service import create_report
@@ -102,8 +103,9 @@ def get_report(code):
 def report_events(code):
     """The public timeline of a report."""
     report = queries.get_by_code(db.session, code)
-    return {"code": report.code,
-            "events": [public_event(e) for e in queries.public_events(db.session, report)]}
+    events = queries.public_events(db.session, report)
+    photos = queries.event_photos(db.session, [e.id for e in events])
+    return {"code": report.code, "events": [public_event(e, photos.get(e.id)) for e in events]}
 
 
 @blp.route("/<code>/follow", methods=["POST", "DELETE"])
@@ -120,6 +122,49 @@ def follow(code):
         db.session.query(ReportFollower).filter_by(report_id=report.id, citizen_id=citizen.id).delete()
     db.session.commit()
     return {"code": report.code, "following": request.method == "POST"}
+
+
+def _acted(report):
+    db.session.commit()
+    return public_report(report)
+
+
+@blp.route("/<code>/reply", methods=["POST"])
+@blp.arguments(schemas.ReplyIn)
+@blp.response(200, schemas.ReportOut)
+@blp.alt_response(403, description="NOT_REPORTER")
+@blp.alt_response(409, description="NOT_WAITING")
+@blp.alt_response(422, description="NOTE_REQUIRED, PHOTO_NOT_FOUND")
+@blp.doc(security=CITIZEN_AUTH)
+def reply(body, code):
+    """Answer the unit's question (text and/or photos): the clocks run again."""
+    citizen = current_citizen()
+    return _acted(actions.reply(db.session, citizen, code, clean(body["text"]), body["photo_ids"]))
+
+
+@blp.route("/<code>/rating", methods=["POST"])
+@blp.arguments(schemas.RatingIn)
+@blp.response(200, schemas.ReportOut)
+@blp.alt_response(403, description="NOT_REPORTER")
+@blp.alt_response(409, description="NOT_RESOLVED, ALREADY_RATED")
+@blp.doc(security=CITIZEN_AUTH)
+def rating(body, code):
+    """Rate the answer: 1–5 and a comment (once)."""
+    citizen = current_citizen()
+    return _acted(actions.rate(db.session, citizen, code, body["score"], clean(body["comment"])))
+
+
+@blp.route("/<code>/dispute", methods=["POST"])
+@blp.arguments(schemas.DisputeIn)
+@blp.response(200, schemas.ReportOut)
+@blp.alt_response(403, description="NOT_REPORTER")
+@blp.alt_response(409, description="NOT_RESOLVED, DISPUTE_WINDOW_CLOSED")
+@blp.alt_response(422, description="NOTE_REQUIRED")
+@blp.doc(security=CITIZEN_AUTH)
+def dispute(body, code):
+    """Not satisfied with the answer (within 7 days): the report reopens."""
+    citizen = current_citizen()
+    return _acted(actions.dispute(db.session, citizen, code, clean(body["reason"])))
 
 
 @me_blp.route("/reports")

@@ -99,12 +99,37 @@ class ReportCreatedOut(ReportOut):
     replayed = fields.Boolean()
 
 
+class EventPhotoOut(Schema):
+    id = fields.UUID()
+    url = fields.String()
+    thumb_url = fields.String()
+    width = fields.Integer()
+    height = fields.Integer()
+
+
 class EventOut(Schema):
     type = fields.String()
     status = fields.String(allow_none=True)
     status_label = fields.String(allow_none=True)
     note = fields.String(allow_none=True)
+    actor_kind = fields.String(metadata={"description": "citizen, staff or system"})
+    photos = fields.List(fields.Nested(EventPhotoOut),
+                         metadata={"description": "Progress and evidence photos of this step"})
     created_at = LocalDateTime()
+
+
+class RatingIn(Schema):
+    score = fields.Integer(required=True, validate=validate.Range(min=1, max=5))
+    comment = fields.String(load_default=None, validate=validate.Length(max=2000))
+
+
+class ReplyIn(Schema):
+    text = fields.String(load_default=None, validate=validate.Length(max=4000))
+    photo_ids = fields.List(fields.UUID(), load_default=list, validate=validate.Length(max=5))
+
+
+class DisputeIn(Schema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=2000))
 
 
 class EventListOut(Schema):

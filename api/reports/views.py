@@ -35,10 +35,12 @@ def public_report(report: Report) -> dict:
     }
 
 
-def public_event(event: ReportEvent) -> dict:
+def public_event(event: ReportEvent, photos: list | None = None) -> dict:
     return {"type": event.type, "status": event.to_status,
             "status_label": STATUS_LABELS_VI.get(event.to_status) if event.to_status else None,
-            "note": event.note, "created_at": event.created_at}
+            "note": event.note, "actor_kind": event.actor_kind,
+            "photos": [photo_out(p) | {"id": p.id} for p in photos or []],
+            "created_at": event.created_at}
 
 
 def geojson_feature(report: Report) -> dict:
