@@ -90,6 +90,7 @@ def _warm_up() -> None:
 
 def _register_blueprints(api) -> None:
     from api.admin.resources import blp as admin
+    from api.admin.directory import blp as admin_directory
     from api.exports.resources import blp as exports
     from api.health import blp as health
     from api.identity.resources import blp as auth
@@ -102,6 +103,7 @@ def _register_blueprints(api) -> None:
     from api.ioc.resources import blp as ioc
     from api.ioc.admin import blp as ioc_webhooks
     from api.ioc.kpis import blp as ioc_kpis
-    for blueprint in (health, auth, categories, photos, reports, me_blp, me_notifications,
+    for blueprint in (admin_directory, health, auth, categories, photos, reports, me_blp,
+                      me_notifications,
                       staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks, ioc_kpis):
         api.register_blueprint(blueprint)
