@@ -103,7 +103,9 @@ def _register_blueprints(api) -> None:
     from api.ioc.resources import blp as ioc
     from api.ioc.admin import blp as ioc_webhooks
     from api.ioc.kpis import blp as ioc_kpis
+    from api.privacy.resources import audit_blp as audit_log, me_data_blp as me_data
     for blueprint in (admin_directory, health, auth, categories, photos, reports, me_blp,
                       me_notifications,
-                      staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks, ioc_kpis):
+                      staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks, ioc_kpis,
+                      me_data, audit_log):
         api.register_blueprint(blueprint)

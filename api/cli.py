@@ -6,6 +6,7 @@ from flask import Flask, current_app
 from tqdm import tqdm
 
 from api.db import db
+from api.privacy import cli as privacy_cli
 from api.reference import loaders
 
 
@@ -64,3 +65,5 @@ def register_cli(app: Flask) -> None:
             except ValueError as exc:
                 raise click.ClickException(str(exc))
         click.echo(f"{n} ward boundaries loaded")
+
+    privacy_cli.register(app)

@@ -126,6 +126,10 @@ class Config:
     STREAM_MAX_SECONDS: int = 300
     STREAM_HEARTBEAT_SECONDS: int = 15
 
+    # Retention (DESIGN §10): closed reports older than this many days (from created_at) lose
+    # their reporter's identity and contact (api/privacy/retention.py, daily). 0 → off.
+    RETENTION_DAYS: int = 1095
+
     LOG_LEVEL: str = "INFO"
     LOG_JSON: bool = True
 
@@ -182,6 +186,7 @@ class Config:
             STREAM_MAX_SECONDS=_env_int("STREAM_MAX_SECONDS", cls.STREAM_MAX_SECONDS),
             STREAM_HEARTBEAT_SECONDS=_env_int("STREAM_HEARTBEAT_SECONDS",
                                               cls.STREAM_HEARTBEAT_SECONDS),
+            RETENTION_DAYS=_env_int("RETENTION_DAYS", cls.RETENTION_DAYS),
             LOG_LEVEL=_env("LOG_LEVEL", cls.LOG_LEVEL).upper(),
             LOG_JSON=_env_bool("LOG_JSON", cls.LOG_JSON),
         )
@@ -232,6 +237,8 @@ class Config:
                                 "TRUSTED_PROXY_COUNT") if getattr(self, n) < 0]
         if negative:
             raise ConfigError(f"{', '.join(negative)} must not be negative")
+        if self.RETENTION_DAYS < 0:
+            raise ConfigError("RETENTION_DAYS must not be negative (0 switches retention off)")
 
     def as_flask(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"} | self.extra

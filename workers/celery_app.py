@@ -35,6 +35,7 @@ def create_celery(flask_app=None) -> Celery:
         beat_schedule={
             "outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS},
             "sla-sweep": {"task": "sla.sweep", "schedule": SLA_SWEEP_EVERY_SECONDS},
+            "privacy-retention": {"task": "privacy.retention", "schedule": 86400.0},
             "deliveries-sweep": {"task": "deliveries.sweep", "schedule": DELIVERIES_EVERY_SECONDS},
             "reports-autoclose": {"task": "reports.autoclose", "schedule": AUTOCLOSE_EVERY_SECONDS},
         },
@@ -42,6 +43,7 @@ def create_celery(flask_app=None) -> Celery:
     app.flask_app = flask_app
     flask_app.extensions["celery"] = app
     import workers.tasks  # noqa: F401  (registers the tasks on this app)
+    import workers.privacy  # noqa: F401
     return app
 
 

@@ -82,7 +82,8 @@ class ReportRating(Base):
 
     __tablename__ = "report_rating"
     __table_args__ = (CheckConstraint("score BETWEEN 1 AND 5", name="report_rating_score"),
-                      Index("ix_report_rating_created", "created_at"))
+                      Index("ix_report_rating_created", "created_at"),
+                      Index("ix_report_rating_citizen", "citizen_id"))
 
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"),
                                            primary_key=True)

@@ -147,6 +147,7 @@ class IdempotencyKey(Base):
 
 class ReportFollower(Base):
     __tablename__ = "report_follower"
+    __table_args__ = (Index("ix_report_follower_citizen", "citizen_id"),)
 
     report_id: Mapped[int] = mapped_column(ForeignKey("report.id", ondelete="CASCADE"), primary_key=True)
     citizen_id: Mapped[int] = mapped_column(ForeignKey("citizen.id", ondelete="CASCADE"), primary_key=True)

@@ -155,7 +155,8 @@ def staff_view(session: Session, staff: StaffPrincipal, code: str) -> dict:
     if staff.role in ("dispatcher", "admin"):
         # The Hue-S rule: the reporter's identity stays with the IOC, and each look is logged.
         out["contact"] = {"name": report.contact_name, "phone": report.contact_phone,
-                          "anonymous": report.citizen.is_anonymous if report.citizen else True}
+                          "anonymous": bool(report.anonymised_at) or (
+                              report.citizen.is_anonymous if report.citizen else True)}
         audit.record(session, "report.contact.viewed", report_id=report.id,
                      citizen_id=report.citizen_id, detail={"code": report.code})
     return out

@@ -48,9 +48,14 @@ def upgrade() -> None:
     op.create_index('ix_audit_log_report', 'audit_log', ['report_id', 'at'])
     op.create_index('ix_audit_log_actor', 'audit_log', ['actor_kind', 'actor_id', 'at'])
     op.create_index('ix_audit_log_citizen', 'audit_log', ['citizen_id', 'at'])
+    # Export and erasure look up a citizen's follows and ratings.
+    op.create_index('ix_report_follower_citizen', 'report_follower', ['citizen_id'])
+    op.create_index('ix_report_rating_citizen', 'report_rating', ['citizen_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_report_rating_citizen', table_name='report_rating')
+    op.drop_index('ix_report_follower_citizen', table_name='report_follower')
     op.drop_index('ix_audit_log_citizen', table_name='audit_log')
     op.drop_index('ix_audit_log_actor', table_name='audit_log')
     op.drop_index('ix_audit_log_report', table_name='audit_log')
