@@ -61,6 +61,8 @@ def create_app(config: Config | None = None) -> Flask:
     app.register_blueprint(open311)  # its own contract (docs/open311.md), not in openapi.json
     from api.ioc.wall import bp as ioc_wall
     app.register_blueprint(ioc_wall)  # the IOC wall page (HTML), not in openapi.json
+    from api.console import bp as console
+    app.register_blueprint(console)  # the staff console (HTML), not in openapi.json
 
     from api.photos.storage import storage_from_url
     app.extensions["photo_storage"] = storage_from_url(config.photo_storage_url)

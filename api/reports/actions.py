@@ -202,6 +202,9 @@ def request_extension(session: Session, staff: StaffPrincipal, code: str, reason
         raise ApiError(422, "NOTE_REQUIRED", "Cần lý do xin gia hạn.", {"reason": ["required"]})
     if _pending_extension(session, report) is not None:
         raise ApiError(409, "EXTENSION_PENDING", "Đã có đề nghị gia hạn chờ duyệt.")
+    if sla.policy_of(session, report).extension is None:
+        raise ApiError(409, "EXTENSION_NOT_ALLOWED",
+                       "Quy định thời hạn của loại phản ánh này không cho phép gia hạn.")
     _event(session, report, "extension_requested", _staff(staff), note=reason, public=False)
     return report
 
@@ -274,6 +277,8 @@ def change_class(session: Session, staff: StaffPrincipal, code: str, sla_class: 
     if report.status not in OPEN_STATUSES:
         raise ApiError(409, "INVALID_TRANSITION", "Phản ánh đã đóng.")
     old = report.sla_class
+    if sla_class == old:
+        return report
     sla.change_class(session, report, sla_class, datetime.now(timezone.utc))
     _event(session, report, "class_changed", _staff(staff), public=False,
            data={"from": old, "to": sla_class})

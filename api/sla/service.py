@@ -72,6 +72,11 @@ def current_policy(session: Session, sla_class: str) -> tuple[SlaPolicyVersion, 
     return row, policy_from_dict(row.body)
 
 
+def policy_of(session: Session, report: Report) -> SlaPolicy:
+    """The policy version the report is held to."""
+    return _policy_of(session, report)
+
+
 def _policy_of(session: Session, report: Report) -> SlaPolicy:
     row = session.get(SlaPolicyVersion, report.sla_policy_id)
     return policy_from_dict(row.body)

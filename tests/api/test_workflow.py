@@ -261,3 +261,11 @@ def test_autoclose_closes_unanswered_and_silent_reports(app, client, device, dis
     session.refresh(fresh)
     assert fresh.status == "resolved"
     assert autoclose(session) == 0 or fresh.status == "resolved"
+
+
+def test_no_extension_is_requested_where_the_policy_allows_none(client, device, session):
+    report = _routed(client, device, session)  # streetlight_out: fix_now, no extension
+    officer = _officer(client, report)
+    _post(client, officer, report.code, "accept")
+    r = _post(client, officer, report.code, "extension", reason="Thiếu vật tư.")
+    assert r.status_code == 409 and r.json["code"] == "EXTENSION_NOT_ALLOWED"
