@@ -106,8 +106,9 @@ def _register_blueprints(api) -> None:
     from api.ioc.admin import blp as ioc_webhooks
     from api.ioc.kpis import blp as ioc_kpis
     from api.privacy.resources import audit_blp as audit_log, me_data_blp as me_data
+    from api.tourism.resources import admin_blp as tourism_admin, blp as tourism
     for blueprint in (admin_directory, health, auth, categories, photos, reports, me_blp,
                       me_notifications,
                       staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks, ioc_kpis,
-                      me_data, audit_log):
+                      me_data, audit_log, tourism, tourism_admin):
         api.register_blueprint(blueprint)

@@ -8,6 +8,7 @@ from tqdm import tqdm
 from api.db import db
 from api.privacy import cli as privacy_cli
 from api.reference import loaders
+from api.tourism import cli as tourism_cli
 
 
 def _progress(items, label, total):
@@ -67,3 +68,4 @@ def register_cli(app: Flask) -> None:
         click.echo(f"{n} ward boundaries loaded")
 
     privacy_cli.register(app)
+    tourism_cli.register(app)

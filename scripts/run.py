@@ -66,6 +66,7 @@ def main() -> int:
     _run([PY, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"], env)
     step("reference and demo data (first start only)")
     _run([PY, "-m", "flask", "--app", "api", "ref", "load", "--if-empty"], env)
+    _run([PY, "-m", "flask", "--app", "api", "tourism", "load", "--if-empty"], env)
 
     children: dict[str, subprocess.Popen] = {}
     for name, cmd in processes(env).items():

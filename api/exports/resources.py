@@ -9,7 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 
 from flask import Response, stream_with_context
 from flask_smorest import Blueprint
@@ -30,9 +30,15 @@ COLUMNS = ("code", "status", "open311_status", "category", "category_name_vi", "
            "lat", "lon", "address", "ward_code", "ward_name", "unit", "created_at", "updated_at")
 
 
+_DAYS = validate.Range(min=date(2000, 1, 1), max=date(2100, 12, 31),
+                       error="Dates must be between 2000-01-01 and 2100-12-31.")
+
+
 class ExportArgs(Schema):
-    date_from = fields.Date(data_key="from", metadata={"description": "first day (local), default 30 days ago"})
-    date_to = fields.Date(data_key="to", metadata={"description": "last day (local), default today"})
+    date_from = fields.Date(data_key="from", validate=_DAYS,
+                            metadata={"description": "first day (local), default 30 days ago"})
+    date_to = fields.Date(data_key="to", validate=_DAYS,
+                          metadata={"description": "last day (local), default today"})
     status = fields.String(validate=validate.OneOf(["open", "closed"]))
 
     @validates_schema

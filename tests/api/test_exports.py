@@ -49,3 +49,9 @@ def test_bad_ranges(client):
         r = client.get(f"/api/v1/exports/reports.csv?{query}")
         assert r.status_code == 422, query
         assert r.json["code"] == "VALIDATION_ERROR"
+
+
+def test_dates_far_out_of_range_are_refused_not_crashed(client):
+    for q in ({"from": "9999-12-31"}, {"to": "9999-12-31"}, {"from": "0001-01-01"}):
+        r = client.get("/api/v1/exports/reports.geojson", query_string=q)
+        assert r.status_code == 422 and r.json["code"] == "VALIDATION_ERROR", q
