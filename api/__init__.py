@@ -56,6 +56,8 @@ def create_app(config: Config | None = None) -> Flask:
     from api.errors import register_error_handlers
     api = Api(app)
     register_error_handlers(app)
+    from api.security import install as install_security
+    install_security(app)
     _register_blueprints(api)
     from api.open311.resources import blp as open311
     app.register_blueprint(open311)  # its own contract (docs/open311.md), not in openapi.json

@@ -199,7 +199,9 @@ class Config:
 
     @property
     def rate_limits_on(self) -> bool:
-        return self.APP_ENV != "test" if self.RATE_LIMITS_ENABLED is None else self.RATE_LIMITS_ENABLED
+        if self.RATE_LIMITS_ENABLED is None:
+            return self.APP_ENV != "test"
+        return self.RATE_LIMITS_ENABLED
 
     def is_demo_staff_password(self, password: str) -> bool:
         """In production no staff account may use (or be given) a demo password."""

@@ -103,6 +103,17 @@ def register_error_handlers(app: Flask) -> None:
             headers["Allow"] = exc.response.headers["Allow"]
         return render_error(status, code, message, errors, headers)
 
+    from sqlalchemy.exc import DataError
+
+    @app.errorhandler(DataError)
+    def _data_error(exc: DataError):
+        # SQLSTATE class 22 (data exception): a value the client sent is out of the
+        # database's range (a UTC offset beyond ±15:59, a date past year 294276, …).
+        if str(getattr(exc.orig, "pgcode", "") or "").startswith("22"):
+            return render_error(422, "VALIDATION_ERROR", "Giá trị nằm ngoài phạm vi cho phép.",
+                                {"value": [str(exc.orig).strip().splitlines()[0][:200]]})
+        return _unexpected(exc)
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         from api.db import DatabaseUnavailable, is_connection_error

@@ -37,7 +37,8 @@ class Stack:
         self.scratch = Path(tempfile.mkdtemp(prefix="ioc-bench-"))
         os.environ["DATA_DIR"] = str(self.scratch)
         self.env = dict(os.environ, DATA_DIR=str(self.scratch), LOG_LEVEL="WARNING",
-                        APP_ENV="demo", PYTHONPATH=str(ROOT), PUBLIC_BASE_URL="http://127.0.0.1")
+                        APP_ENV="demo", PYTHONPATH=str(ROOT), PUBLIC_BASE_URL="http://127.0.0.1",
+                        RATE_LIMITS_ENABLED="false")  # load from one IP is the point here
         self.env["DATABASE_URL"] = services.database_url(self.scratch / "pg", "bench")
         redis, self.redis_server = services.redis_url(self.scratch / "redis")
         self.env.update(CELERY_BROKER_URL=redis, REDIS_URL=redis)

@@ -81,6 +81,14 @@ def _unit(code: str | None) -> Unit | None:
     return unit
 
 
+def _check_password(password: str | None) -> None:
+    from flask import current_app
+    cfg = current_app.config["APP"]
+    if password is not None and not cfg.is_demo and cfg.is_demo_staff_password(password):
+        raise ApiError(422, "VALIDATION_ERROR", "Không dùng mật khẩu mẫu cho tài khoản thật.",
+                       {"password": ["the demo password is refused outside demo mode"]})
+
+
 def _check_scope(role: str, unit: Unit | None) -> None:
     if role in UNIT_SCOPED and unit is None:
         raise ApiError(422, "VALIDATION_ERROR", "Cán bộ đơn vị cần thuộc một đơn vị.",
@@ -114,6 +122,7 @@ def create_staff(body):
         raise ApiError(409, "ALREADY_EXISTS", "Email đã được dùng cho tài khoản khác.")
     unit = _unit(body["unit_code"])
     _check_scope(body["role"], unit)
+    _check_password(body["password"])
     user = StaffUser(email=email, full_name=clean(body["full_name"]), role=body["role"],
                      unit_id=unit.id if unit else None, unit=unit,
                      password_hash=hash_password(body["password"]), active=True,
@@ -148,6 +157,7 @@ def update_staff(body, staff_id: int):
     if "active" in body:
         user.active = body["active"]
     if "password" in body:
+        _check_password(body["password"])
         user.password_hash = hash_password(body["password"])
     audit.record(db.session, "staff.updated",
                  detail={"staff_id": user.id, "fields": sorted(k for k in body if k != "password")

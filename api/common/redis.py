@@ -6,6 +6,8 @@ Redis error as a cache miss.
 from __future__ import annotations
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 from flask import Flask, current_app
 
 
@@ -18,8 +20,10 @@ def to_redis_py_url(url: str) -> str:
 
 def init_redis(app: Flask, url: str | None) -> None:
     app.extensions["redis"] = (
+        # No retries: a Redis that is down must cost one short timeout, not several.
         redis.Redis.from_url(to_redis_py_url(url), socket_timeout=0.5, socket_connect_timeout=0.5,
-                             health_check_interval=30) if url else None)
+                             health_check_interval=30, retry=Retry(NoBackoff(), 0))
+        if url else None)
 
 
 def client() -> redis.Redis | None:

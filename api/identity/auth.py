@@ -7,6 +7,7 @@ Staff send the token from ``POST /api/v1/auth/login``.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 from dataclasses import dataclass
 
@@ -21,6 +22,7 @@ from api.identity.models import Citizen, StaffUser
 from api.text import clean
 
 _CITIZEN = "ioc.citizen"
+log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
 
@@ -119,9 +121,39 @@ def staff_required(*roles: str):
     return decorator
 
 
+LOGIN_WINDOW_SECONDS = 15 * 60
+
+
+def _login_throttle(email: str):
+    """Failed sign-ins per e-mail from this IP (a success forgets them) and per IP whatever the
+    e-mail (one address trying many accounts): RATE_LIMIT_LOGIN_PER_15MIN and
+    RATE_LIMIT_LOGIN_PER_IP_PER_15MIN."""
+    from api.security.ratelimit import FailureThrottle, client_ip
+    cfg = current_app.config["APP"]
+    ip = client_ip()
+    return FailureThrottle("login", LOGIN_WINDOW_SECONDS, [
+        ("email_ip", f"{email}|{ip}", cfg.RATE_LIMIT_LOGIN_PER_15MIN),
+        ("ip", ip, cfg.RATE_LIMIT_LOGIN_PER_IP_PER_15MIN),
+    ], message="Đăng nhập sai quá nhiều lần, vui lòng thử lại sau {when}.")
+
+
 def authenticate_staff(email: str, password: str) -> StaffUser:
-    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
+    """The active staff account with this e-mail and password, or 401 INVALID_CREDENTIALS.
+    Every sign-in path (the API and the console) comes here, so all are throttled: 429
+    RATE_LIMITED after too many failures. In production the demo staff password is refused
+    even where an account still has it (a database seeded in demo mode)."""
+    email = email.strip().lower()
+    throttle = _login_throttle(email)
+    throttle.check()
+    user = db.session.scalar(select(StaffUser).where(StaffUser.email == email))
     ok = staff_tokens.verify_password(user.password_hash if user else None, password)
+    cfg = current_app.config["APP"]
+    if ok and user is not None and cfg.APP_ENV == "production" \
+            and cfg.is_demo_staff_password(password):
+        log.error("sign-in refused: staff account %s still has the demo password", user.id)
+        ok = False
     if not ok or user is None or not user.active:
+        throttle.failed()
         raise ApiError(401, "INVALID_CREDENTIALS", "Email hoặc mật khẩu không đúng.")
+    throttle.succeeded("email_ip")
     return user

@@ -17,9 +17,12 @@ blp = Blueprint("auth", __name__, url_prefix="/api/v1/auth", description="Staff 
 @blp.arguments(LoginIn)
 @blp.response(200, TokenOut)
 @blp.alt_response(401, description="INVALID_CREDENTIALS")
+@blp.alt_response(429, description="RATE_LIMITED: too many failed sign-ins (Retry-After)")
 @blp.doc(security=[])
 def login(body):
-    """Sign a staff member in; the token is short-lived (STAFF_TOKEN_TTL_SECONDS)."""
+    """Sign a staff member in; the token is short-lived (STAFF_TOKEN_TTL_SECONDS). After
+    RATE_LIMIT_LOGIN_PER_15MIN failures for one e-mail from one address, 429 until the
+    window slides on."""
     user = authenticate_staff(body["email"], body["password"])
     cfg = current_app.config["APP"]
     token, expires = staff_tokens.issue_token(

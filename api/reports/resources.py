@@ -13,6 +13,7 @@ from api.db import db
 from api.errors import ApiError
 from api.identity.auth import current_citizen
 from api.reports import actions, cache, queries, schemas
+from api.security.ratelimit import by_citizen_device_and_ip, rate_limit
 from api.text import clean
 from api.reports.codes import parse_code
 from api.reports.models import ReportFollower
@@ -37,10 +38,14 @@ def _idempotency_key() -> str | None:
 
 
 @blp.route("", methods=["POST"])
+@rate_limit("report_create", key=by_citizen_device_and_ip,
+            per_hour={"citizen": "RATE_LIMIT_REPORTS_PER_HOUR",
+                      "ip": "RATE_LIMIT_REPORTS_PER_IP_PER_HOUR"})
 @blp.arguments(schemas.ReportIn)
 @blp.response(201, schemas.ReportCreatedOut)
 @blp.alt_response(401, description="UNAUTHENTICATED, AUTH_REQUIRED, INVALID_TOKEN, TOKEN_EXPIRED")
 @blp.alt_response(409, description="IDEMPOTENCY_KEY_REUSED")
+@blp.alt_response(429, description="RATE_LIMITED (Retry-After)")
 @blp.alt_response(422, description="VALIDATION_ERROR, UNKNOWN_CATEGORY, OUTSIDE_SERVICE_AREA, …")
 @blp.doc(security=CITIZEN_AUTH, parameters=[{
     "in": "header", "name": "Idempotency-Key", "required": False, "schema": {"type": "string"},
