@@ -132,6 +132,14 @@ def db_session(app):
 
 
 @pytest.fixture()
+def session(app, db_session):
+    """The database session of test code (requests get their own, on the same connection)."""
+    from api.db import db
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture()
 def client(app, db_session):
     return app.test_client()
 

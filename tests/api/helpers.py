@@ -86,3 +86,17 @@ def run_publishing(session, report_ids) -> None:
             .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now,
                    IocEvent.report_id.in_(report_ids)).order_by(WebhookDelivery.id)).all():
         webhooks.deliver(session, delivery_id)
+
+
+def routed_report(client, headers, session, **overrides):
+    """A report sent over HTTP and routed by the real router in ``session``."""
+    from sqlalchemy import select
+    from api.reports.models import Report
+    from api.routing.geocode import AddressLookup
+    from api.routing.service import route_report
+    code = new_report(client, headers, **overrides)["code"]
+    report = session.scalar(select(Report).where(Report.code == code))
+    route_report(session, report.id, AddressLookup(None))
+    session.flush()
+    session.expire(report)
+    return report

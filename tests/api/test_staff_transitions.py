@@ -2,30 +2,14 @@
 SLA clocks that follow each step."""
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
-from api.db import db
 from api.reports.models import Report, ReportEvent
-from api.routing.geocode import AddressLookup
-from api.routing.service import route_report
 from api.sla.models import SlaClock
-from tests.api.helpers import new_report, staff_headers
+from tests.api.helpers import routed_report, new_report, staff_headers
 
 
-@pytest.fixture()
-def session(app, db_session):
-    with app.app_context():
-        yield db.session
 
-
-def _routed(client, device, session):
-    code = new_report(client, device)["code"]
-    report = session.scalar(select(Report).where(Report.code == code))
-    route_report(session, report.id, AddressLookup(None))
-    session.flush()
-    session.expire(report)
-    return report
 
 
 def _post(client, headers, code, **body):
@@ -39,7 +23,7 @@ def _resolve_clock(session, report):
 
 
 def test_officer_works_the_report_and_the_clocks_follow(client, device, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     officer = staff_headers(client, f"officer.{report.unit.code.lower()}@bacninh-ioc.test")
     r = _post(client, officer, report.code, to="accepted")
     assert r.status_code == 200 and r.json["status"] == "accepted"
@@ -60,7 +44,7 @@ def test_officer_works_the_report_and_the_clocks_follow(client, device, session)
 
 
 def test_transitions_outside_the_table_are_409(client, device, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     dispatcher = staff_headers(client, "dispatcher@bacninh-ioc.test")
     r = _post(client, dispatcher, report.code, to="resolved")
     assert r.status_code == 409 and r.json["code"] == "INVALID_TRANSITION"
@@ -69,7 +53,7 @@ def test_transitions_outside_the_table_are_409(client, device, session):
 
 
 def test_units_act_only_on_their_own_reports_and_actions(client, device, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     from api.reference.models import Unit
     other = session.scalar(select(Unit).where(Unit.id != report.unit_id, Unit.kind != "ioc"))
     stranger = staff_headers(client, f"officer.{other.code.lower()}@bacninh-ioc.test")
@@ -83,7 +67,7 @@ def test_units_act_only_on_their_own_reports_and_actions(client, device, session
 
 
 def test_dispatcher_reroutes_rejects_and_links_duplicates(client, device, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     dispatcher = staff_headers(client, "dispatcher@bacninh-ioc.test")
     r = _post(client, dispatcher, report.code, to="routed")
     assert r.status_code == 422 and r.json["code"] == "UNIT_REQUIRED"
@@ -97,7 +81,7 @@ def test_dispatcher_reroutes_rejects_and_links_duplicates(client, device, sessio
                                                     SlaClock.kind == "ACCEPT")
                              .order_by(SlaClock.id)).all()
     assert accept[0].stopped_at is not None and accept[-1].unit_id == other.id
-    second = _routed(client, device, session)
+    second = routed_report(client, device, session)
     r = _post(client, dispatcher, second.code, to="duplicate")
     assert r.json["code"] == "DUPLICATE_OF_REQUIRED"
     r = _post(client, dispatcher, second.code, to="duplicate", duplicate_of=report.code)

@@ -8,25 +8,17 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from api.db import db
 from api.identity.models import StaffUser
 from api.ioc.models import ReportRating
 from api.privacy.models import AuditLog
 from api.reference.models import Unit
 from api.reports.models import Report, ReportFollower
-from api.routing.geocode import AddressLookup
-from api.routing.service import route_report
 from api.sla.models import SlaClock
-from tests.api.helpers import BAC_NINH, new_report, staff_headers
+from tests.api.helpers import routed_report, BAC_NINH, new_report, staff_headers
 from tests.fixtures.make_images import make_jpeg
 
 BASE = "/api/v1/staff/reports"
 
-
-@pytest.fixture()
-def session(app, db_session):
-    with app.app_context():
-        yield db.session
 
 
 @pytest.fixture()
@@ -34,13 +26,6 @@ def dispatcher(client):
     return staff_headers(client, "dispatcher@bacninh-ioc.test")
 
 
-def _routed(client, headers, session, **overrides):
-    code = new_report(client, headers, **overrides)["code"]
-    report = session.scalar(select(Report).where(Report.code == code))
-    route_report(session, report.id, AddressLookup(None))
-    session.flush()
-    session.expire(report)
-    return report
 
 
 def _officer(client, report, role="officer"):
@@ -61,8 +46,8 @@ def _post(client, headers, code, action, **body):
 
 
 def test_the_unit_queue_puts_the_nearest_deadline_first(client, device, session):
-    a = _routed(client, device, session)
-    b = _routed(client, device, session, lat=21.1871)
+    a = routed_report(client, device, session)
+    b = routed_report(client, device, session, lat=21.1871)
     officer = _officer(client, a)
     session.execute(update(SlaClock).where(SlaClock.report_id == b.id, SlaClock.kind == "ACCEPT")
                     .values(due_at=datetime.now(timezone.utc) - timedelta(hours=1)))
@@ -80,7 +65,7 @@ def test_the_unit_queue_puts_the_nearest_deadline_first(client, device, session)
 
 
 def test_contact_is_for_dispatchers_only_and_each_look_is_audited(client, citizen, dispatcher, session):
-    report = _routed(client, citizen, session, contact={"name": "Nguyễn Văn A", "phone": "0912345678"})
+    report = routed_report(client, citizen, session, contact={"name": "Nguyễn Văn A", "phone": "0912345678"})
     officer = _officer(client, report)
     seen = client.get(f"{BASE}/{report.code}", headers=officer).json
     assert "contact" not in seen and "0912345678" not in str(seen)
@@ -93,7 +78,7 @@ def test_contact_is_for_dispatchers_only_and_each_look_is_audited(client, citize
 
 
 def test_officer_works_a_report_to_an_answer_with_evidence(client, citizen, session):
-    report = _routed(client, citizen, session)
+    report = routed_report(client, citizen, session)
     officer = _officer(client, report)
     r = _post(client, officer, report.code, "accept")
     assert r.status_code == 200 and r.json["status"] == "accepted"
@@ -131,7 +116,7 @@ def test_officer_works_a_report_to_an_answer_with_evidence(client, citizen, sess
 
 
 def test_a_unit_returns_a_report_and_the_dispatcher_reroutes_it(client, device, dispatcher, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     officer = _officer(client, report)
     other = session.scalar(select(Unit).where(Unit.id != report.unit_id, Unit.kind == "department"))
     r = _post(client, officer, report.code, "return", reason_code="other")
@@ -150,7 +135,7 @@ def test_a_unit_returns_a_report_and_the_dispatcher_reroutes_it(client, device, 
 
 
 def test_unit_head_assigns_and_decides_the_one_extension(client, device, session):
-    report = _routed(client, device, session, category="industrial_pollution")
+    report = routed_report(client, device, session, category="industrial_pollution")
     head = _officer(client, report, "unit_head")
     officer = _officer(client, report)
     me = session.scalar(select(StaffUser).where(StaffUser.email == f"officer.{report.unit.code.lower()}@bacninh-ioc.test"))
@@ -176,23 +161,23 @@ def test_unit_head_assigns_and_decides_the_one_extension(client, device, session
 
 
 def test_dispatcher_recategorises_rejects_merges_and_transfers(client, citizen, dispatcher, session):
-    report = _routed(client, citizen, session)
+    report = routed_report(client, citizen, session)
     r = _post(client, dispatcher, report.code, "recategorise", category="power_line_hazard")
     assert r.status_code == 200 and r.json["category"]["code"] == "power_line_hazard"
     session.expire(report)
     assert report.sla_class == "urgent"
     assert _post(client, dispatcher, report.code, "recategorise", category="nope").json["code"] == \
         "UNKNOWN_CATEGORY"
-    spam = _routed(client, citizen, session, lat=21.1875)
+    spam = routed_report(client, citizen, session, lat=21.1875)
     r = _post(client, dispatcher, spam.code, "reject", reason_code="spam", note="")
     assert r.status_code == 422
     r = _post(client, dispatcher, spam.code, "reject", reason_code="spam", note="Nội dung quảng cáo.")
     assert r.json["status"] == "rejected"
-    dup = _routed(client, citizen, session, lat=21.1880)
+    dup = routed_report(client, citizen, session, lat=21.1880)
     r = _post(client, dispatcher, dup.code, "duplicate", duplicate_of=report.code)
     assert r.json["status"] == "duplicate" and r.json["duplicate_of"] == report.code
     assert session.get(ReportFollower, (report.id, dup.citizen_id)) is not None
-    complaint = _routed(client, citizen, session, lat=21.1885)
+    complaint = routed_report(client, citizen, session, lat=21.1885)
     r = _post(client, dispatcher, complaint.code, "transfer-out",
               reason="Khiếu nại hành chính: chuyển Ban Tiếp công dân.")
     assert r.json["status"] == "transferred_out"
@@ -202,7 +187,7 @@ def test_dispatcher_recategorises_rejects_merges_and_transfers(client, citizen, 
 
 def test_citizen_rates_once_and_disputes_within_seven_days(client, citizen, citizen_token, session,
                                                            dispatcher):
-    report = _routed(client, citizen, session)
+    report = routed_report(client, citizen, session)
     rate = lambda h, **b: client.post(f"/api/v1/reports/{report.code}/rating", headers=h, json=b)  # noqa: E731
     assert rate(citizen, score=5).json["code"] == "NOT_RESOLVED"
     _post(client, dispatcher, report.code, "transitions", to="accepted")
@@ -229,7 +214,7 @@ def test_citizen_rates_once_and_disputes_within_seven_days(client, citizen, citi
 
 
 def test_reply_is_only_for_the_reporter_and_only_when_asked(client, citizen, citizen_token, session):
-    report = _routed(client, citizen, session)
+    report = routed_report(client, citizen, session)
     r = client.post(f"/api/v1/reports/{report.code}/reply", headers=citizen, json={"text": "hi"})
     assert r.status_code == 409 and r.json["code"] == "NOT_WAITING"
     other = {"Authorization": f"Bearer {citizen_token()}"}
@@ -239,13 +224,13 @@ def test_reply_is_only_for_the_reporter_and_only_when_asked(client, citizen, cit
 
 def test_autoclose_closes_unanswered_and_silent_reports(app, client, device, dispatcher, session):
     from api.reports.autoclose import autoclose
-    done = _routed(client, device, session)
+    done = routed_report(client, device, session)
     _post(client, dispatcher, done.code, "transitions", to="accepted")
     _post(client, dispatcher, done.code, "transitions", to="resolved")
-    silent = _routed(client, device, session, lat=21.1890)
+    silent = routed_report(client, device, session, lat=21.1890)
     _post(client, dispatcher, silent.code, "transitions", to="accepted")
     _post(client, dispatcher, silent.code, "request-info", question="Ở đâu?")
-    fresh = _routed(client, device, session, lat=21.1895)
+    fresh = routed_report(client, device, session, lat=21.1895)
     _post(client, dispatcher, fresh.code, "transitions", to="accepted")
     _post(client, dispatcher, fresh.code, "transitions", to="resolved")
     long_ago = datetime.now(timezone.utc) - timedelta(days=15)
@@ -264,7 +249,7 @@ def test_autoclose_closes_unanswered_and_silent_reports(app, client, device, dis
 
 
 def test_no_extension_is_requested_where_the_policy_allows_none(client, device, session):
-    report = _routed(client, device, session)  # streetlight_out: fix_now, no extension
+    report = routed_report(client, device, session)  # streetlight_out: fix_now, no extension
     officer = _officer(client, report)
     _post(client, officer, report.code, "accept")
     r = _post(client, officer, report.code, "extension", reason="Thiếu vật tư.")

@@ -11,17 +11,9 @@ from sqlalchemy import select
 
 from api.db import db
 from api.open311.keys import create_key, revoke
-from api.reports.models import Report
 from api.reports.publish import Published, announce
-from api.routing.geocode import AddressLookup
-from api.routing.service import route_report
-from tests.api.helpers import new_report, run_publishing, staff_headers
+from tests.api.helpers import routed_report, new_report, run_publishing, staff_headers
 
-
-@pytest.fixture()
-def session(app, db_session):
-    with app.app_context():
-        yield db.session
 
 
 @pytest.fixture()
@@ -29,13 +21,6 @@ def dispatcher(client):
     return staff_headers(client, "dispatcher@bacninh-ioc.test")
 
 
-def _routed(client, device, session, **overrides):
-    code = new_report(client, device, **overrides)["code"]
-    report = session.scalar(select(Report).where(Report.code == code))
-    route_report(session, report.id, AddressLookup(None))
-    session.flush()
-    session.expire(report)
-    return report
 
 
 def test_who_may_read_the_feed(client, citizen, session):
@@ -58,7 +43,7 @@ def test_who_may_read_the_feed(client, citizen, session):
 
 
 def test_officers_cannot_read_the_ioc_feed(client, device, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     officer = staff_headers(client, f"officer.{report.unit.code.lower()}@bacninh-ioc.test")
     r = client.get("/api/v1/ioc/reports", headers=officer)
     assert r.status_code == 403 and r.json["code"] == "FORBIDDEN"
@@ -66,7 +51,7 @@ def test_officers_cannot_read_the_ioc_feed(client, device, session):
 
 def test_reports_since_a_time_paged_by_cursor(client, device, dispatcher, session):
     since = datetime.now(timezone.utc) - timedelta(seconds=1)
-    codes = [_routed(client, device, session, lat=21.1861 + i * 0.003).code for i in range(5)]
+    codes = [routed_report(client, device, session, lat=21.1861 + i * 0.003).code for i in range(5)]
     seen, cursor = [], None
     while True:
         q = {"updated_since": since.isoformat(), "page_size": 2}
@@ -87,7 +72,7 @@ def test_reports_since_a_time_paged_by_cursor(client, device, dispatcher, sessio
 
 def test_geojson_for_the_map(client, device, dispatcher, session):
     since = datetime.now(timezone.utc) - timedelta(seconds=1)
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     r = client.get("/api/v1/ioc/reports", headers=dispatcher,
                    query_string={"format": "geojson", "open": "true",
                                  "updated_since": since.isoformat()})
@@ -103,7 +88,7 @@ def test_geojson_for_the_map(client, device, dispatcher, session):
 
 def test_sla_state_turns_overdue(client, device, dispatcher, session):
     since = datetime.now(timezone.utc) - timedelta(seconds=1)
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     from api.sla.models import SlaClock
     from sqlalchemy import update
     session.execute(update(SlaClock).where(SlaClock.report_id == report.id,
@@ -126,7 +111,7 @@ def test_bad_pull_input_is_explained(client, dispatcher):
 
 
 def test_events_log_pages_in_id_order(client, device, dispatcher, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     everything = client.get("/api/v1/ioc/events", headers=dispatcher,
                             query_string={"after": 0, "limit": 5000}).json
@@ -158,7 +143,7 @@ def _read_sse(response, want: int, timeout: float = 10.0, until=None) -> list[di
 
 
 def test_stream_sends_the_backlog_then_live_events(app, client, device, dispatcher, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     rows = client.get("/api/v1/ioc/events", headers=dispatcher,
                       query_string={"after": 0, "limit": 5000}).json["items"]
@@ -194,7 +179,7 @@ def test_stream_sends_the_backlog_then_live_events(app, client, device, dispatch
 
 
 def test_stream_without_last_event_id_starts_with_recent_events(client, device, dispatcher, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     response = client.get("/api/v1/ioc/stream", headers=dispatcher, buffered=False)
     first = _read_sse(response, 0, until=lambda events: sum(

@@ -7,22 +7,14 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select, update
 
-from api.db import db
 from api.ioc.models import IocEvent, WebhookDelivery
 from api.reports.models import Report
-from api.routing.geocode import AddressLookup
-from api.routing.service import route_report
 from api.sla import service as sla
-from tests.api.helpers import new_report, run_publishing, staff_headers
+from tests.api.helpers import routed_report, new_report, run_publishing, staff_headers
 from tests.stubs.webhook import WebhookReceiver
 
 SECRET = "test-webhook-secret-0123456789"
 
-
-@pytest.fixture()
-def session(app, db_session):
-    with app.app_context():
-        yield db.session
 
 
 @pytest.fixture()
@@ -44,13 +36,6 @@ def _subscribe(client, admin, receiver, **extra):
     return r.json
 
 
-def _routed(client, device, session):
-    code = new_report(client, device)["code"]
-    report = session.scalar(select(Report).where(Report.code == code))
-    route_report(session, report.id, AddressLookup(None))
-    session.flush()
-    session.expire(report)
-    return report
 
 
 def test_admin_registers_lists_and_disables_subscribers(client, admin, receiver):
@@ -86,7 +71,7 @@ def test_only_admins_manage_webhooks(client):
 
 def test_events_arrive_signed_as_cloudevents(client, admin, device, receiver, session):
     _subscribe(client, admin, receiver)
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     events = [r["event"] for r in receiver.received]
     assert [e["type"] for e in events] == ["report.created", "report.routed",
@@ -113,7 +98,7 @@ def test_events_arrive_signed_as_cloudevents(client, admin, device, receiver, se
 
 def test_a_subscriber_gets_only_its_types(client, admin, device, receiver, session):
     _subscribe(client, admin, receiver, types=["sla.breached"])
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     assert receiver.count() == 0
     sla.sweep(session, now=datetime.now(timezone.utc) + timedelta(days=40))
@@ -128,7 +113,7 @@ def test_a_failing_receiver_is_retried_then_dead_lettered_then_retried_by_hand(
         app, client, admin, device, receiver, session):
     sub = _subscribe(client, admin, receiver, types=["report.created"])
     receiver.status = 500
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     delivery = session.scalar(select(WebhookDelivery).where(
         WebhookDelivery.subscription_id == sub["id"]))
@@ -155,7 +140,7 @@ def test_a_failing_receiver_is_retried_then_dead_lettered_then_retried_by_hand(
 def test_an_unreachable_receiver_is_retried_until_it_returns(client, admin, device, receiver, session):
     _subscribe(client, admin, receiver)
     receiver.stop()
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     pending = session.scalars(select(WebhookDelivery).where(WebhookDelivery.status == "pending")).all()
     assert len(pending) >= 3 and all("ConnectionError" in d.last_error for d in pending)
@@ -169,7 +154,7 @@ def test_an_unreachable_receiver_is_retried_until_it_returns(client, admin, devi
 def test_replay_from_an_event_id_sends_again_and_ids_let_receivers_deduplicate(
         client, admin, device, receiver, session):
     sub = _subscribe(client, admin, receiver)
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     first = sorted(int(i) for i in receiver.unique())
     r = client.post(f"/api/v1/admin/webhooks/{sub['id']}/replay", headers=admin,
@@ -185,7 +170,7 @@ def test_replay_from_an_event_id_sends_again_and_ids_let_receivers_deduplicate(
 def test_a_disabled_subscriber_gets_nothing_more(client, admin, device, receiver, session):
     sub = _subscribe(client, admin, receiver)
     client.delete(f"/api/v1/admin/webhooks/{sub['id']}", headers=admin)
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     assert receiver.count() == 0
     r = client.post(f"/api/v1/admin/webhooks/{sub['id']}/replay", headers=admin,
@@ -194,7 +179,7 @@ def test_a_disabled_subscriber_gets_nothing_more(client, admin, device, receiver
 
 
 def test_publishing_twice_writes_each_cloudevent_once(client, device, session):
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     run_publishing(session, [report.id])
     from api.reports.models import ReportEvent
     from api.reports.publish import publish_event
@@ -211,7 +196,7 @@ def test_event_data_follows_the_published_schema(client, admin, device, receiver
     schema = client.get("/api/v1/ioc/schema/event-data.json")
     assert schema.status_code == 200 and schema.mimetype == "application/schema+json"
     _subscribe(client, admin, receiver)
-    report = _routed(client, device, session)
+    report = routed_report(client, device, session)
     sla.sweep(session, now=datetime.now(timezone.utc) + timedelta(days=40))
     run_publishing(session, [report.id])
     events = list(receiver.unique().values())
