@@ -54,7 +54,12 @@ def create_app(config: Config | None = None) -> Flask:
 
     from flask_smorest import Api
     from api.errors import register_error_handlers
-    api = Api(app)
+    from api.errors import ErrorEnvelope
+
+    class EnvelopeApi(Api):
+        ERROR_SCHEMA = ErrorEnvelope  # the documented error shape is our envelope
+
+    api = EnvelopeApi(app)
     register_error_handlers(app)
     from api.security import install as install_security
     install_security(app)

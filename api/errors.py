@@ -70,6 +70,22 @@ def envelope(status: int, code: str, message: str, errors: Any = None) -> dict:
     return {"code": code, "status": status, "message": message, "errors": errors or {}}
 
 
+def _error_schema():
+    """The envelope as an OpenAPI schema (flask-smorest's default has other types)."""
+    from marshmallow import Schema, fields
+
+    class ErrorEnvelope(Schema):
+        code = fields.String(required=True, metadata={"description": "Stable machine code (errors.md)"})
+        status = fields.Integer(required=True)
+        message = fields.String(required=True, metadata={"description": "For people, Vietnamese first"})
+        errors = fields.Raw(metadata={"description": "Per-field details, when there are any"})
+
+    return ErrorEnvelope
+
+
+ErrorEnvelope = _error_schema()
+
+
 def render_error(status: int, code: str, message: str, errors: Any = None, headers: dict | None = None):
     response = jsonify(envelope(status, code, message, errors))
     response.status_code = status

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import current_app
 from flask_smorest import Blueprint
+from marshmallow import Schema, fields
 from sqlalchemy import text
 
 from api.db import db
@@ -10,7 +11,17 @@ from api.db import db
 blp = Blueprint("health", __name__, description="Liveness and readiness")
 
 
+class HealthOut(Schema):
+    status = fields.String(metadata={"enum": ["ok"]})
+
+
+class ReadyOut(Schema):
+    status = fields.String(metadata={"enum": ["ok", "unavailable"]})
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
 @blp.route("/healthz")
+@blp.response(200, HealthOut)
 @blp.doc(security=[])
 def healthz():
     """The process is alive (no dependency is checked)."""
@@ -18,6 +29,8 @@ def healthz():
 
 
 @blp.route("/readyz")
+@blp.response(200, ReadyOut)
+@blp.alt_response(503, schema=ReadyOut, description="A dependency does not answer (Retry-After)")
 @blp.doc(security=[])
 def readyz():
     """Ready to serve: the database and the broker answer."""
