@@ -123,8 +123,8 @@ def deliveries_sweep() -> int:
     first message was lost (a broker restart, a dead worker)."""
     sender = current_app.extensions["celery"]
     with db.unit_of_work() as session:
-        push_ids = notify.lease_due(session, PushDelivery)
-        hook_ids = notify.lease_due(session, WebhookDelivery)
+        push_ids = outbox.lease_due_deliveries(session, PushDelivery)
+        hook_ids = outbox.lease_due_deliveries(session, WebhookDelivery)
     for delivery_id in push_ids:
         _send(sender, "push.deliver", delivery_id)
     for delivery_id in hook_ids:

@@ -7,7 +7,7 @@ One report event may give several CloudEvents (a routing is both ``report.routed
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import select
@@ -18,6 +18,7 @@ from api.common.fields import LOCAL_TZ
 from api.ioc.feed import report_snapshot
 from api.ioc.models import IocEvent, WebhookDelivery, WebhookSubscription
 from api.reports.models import ReportEvent
+from api.reports.outbox import lease
 
 SPEC_VERSION = "1.0"
 SOURCE_PATH = "/api/v1/reports"
@@ -117,10 +118,6 @@ def fan_out(session: Session, rows: list[IocEvent], now: datetime | None = None)
         insert(WebhookDelivery).values(values)
         .on_conflict_do_nothing(constraint="uq_webhook_delivery_sub_event")
         .returning(WebhookDelivery.id)))
-
-
-def lease() -> timedelta:
-    return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
 def stream_channel() -> str:

@@ -19,6 +19,7 @@ from api.notify import templates
 from api.notify.fcm import PushSender
 from api.notify.models import Device, Notification, PushDelivery
 from api.reports.models import Report, ReportEvent, ReportFollower
+from api.reports.outbox import lease
 from api.sla.models import SlaClock
 
 log = logging.getLogger(__name__)
@@ -69,9 +70,7 @@ def notify_followers(session: Session, event: ReportEvent, now: datetime | None 
         return []
     devices = session.execute(select(Device.id, Device.citizen_id, Device.locale).where(
         Device.citizen_id.in_([f.id for f in followers]))).all()
-    due_at = session.scalar(select(SlaClock.due_at).where(
-        SlaClock.report_id == report.id, SlaClock.kind == "RESOLVE", SlaClock.stopped_at.is_(None))
-        .order_by(SlaClock.cycle.desc()).limit(1))
+    due_at = _due(session, report)
     base = current_app.config["PUBLIC_BASE_URL"]
     delivery_ids = []
     for follower in followers:
@@ -100,14 +99,10 @@ def notify_followers(session: Session, event: ReportEvent, now: datetime | None 
                 insert(PushDelivery).values([
                     {"event_id": event.id, "device_id": d.id, "notification_id": notification_id,
                      "status": "pending", "attempts": 0, "created_at": now,
-                     "next_attempt_at": now + _lease()} for d in own])
+                     "next_attempt_at": now + lease()} for d in own])
                 .on_conflict_do_nothing(constraint="uq_push_delivery_event_device")
                 .returning(PushDelivery.id)).all()
     return delivery_ids
-
-
-def _lease() -> timedelta:
-    return timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
 
 
 # --- sending -----------------------------------------------------------------------------
@@ -169,15 +164,3 @@ def _due(session: Session, report: Report):
         SlaClock.report_id == report.id, SlaClock.kind == "RESOLVE", SlaClock.stopped_at.is_(None))
         .order_by(SlaClock.cycle.desc()).limit(1))
 
-
-def lease_due(session: Session, model, now: datetime | None = None, limit: int = 500) -> list[int]:
-    """Pending deliveries whose time has come (a retry, or a lost message), re-leased."""
-    now = now or datetime.now(timezone.utc)
-    ids = session.scalars(select(model.id).where(model.status == "pending",
-                                                 model.next_attempt_at <= now)
-                          .order_by(model.next_attempt_at).limit(limit)
-                          .with_for_update(skip_locked=True)).all()
-    if ids:
-        session.execute(update(model).where(model.id.in_(ids))
-                        .values(next_attempt_at=now + _lease()))
-    return list(ids)

@@ -174,7 +174,6 @@ def resolve(session: Session, staff: StaffPrincipal, code: str, note: str, photo
         code_ = "EVIDENCE_NOT_LOCATED" if all("GPS" in v for v in problems.values()) else "EVIDENCE_TOO_FAR"
         raise ApiError(422, code_, "Ảnh kết quả phải có vị trí GPS và được chụp gần nơi phản ánh "
                        f"(trong phạm vi {limit} m).", {"photo_ids": list(problems.values())})
-    report.resolved_at = now
     return report
 
 
@@ -367,5 +366,4 @@ def dispute(session: Session, citizen: Citizen, code: str, reason: str) -> Repor
     if not reason:
         raise ApiError(422, "NOTE_REQUIRED", "Cần nêu lý do chưa đồng ý.", {"reason": ["required"]})
     transition(session, report, "reopened", Actor("citizen", citizen.id), note=reason)
-    report.resolved_at = None
     return report

@@ -45,6 +45,20 @@ def lease_due(session: Session, *, limit: int = 500, now: datetime | None = None
     return rows
 
 
+def lease_due_deliveries(session: Session, model, *, limit: int = 500,
+                         now: datetime | None = None) -> list[int]:
+    """Pending push or webhook deliveries (``model``) whose time has come — a retry, or a
+    first message the broker lost — locked and re-leased; returns their ids."""
+    now = now or datetime.now(timezone.utc)
+    ids = session.scalars(select(model.id).where(model.status == "pending",
+                                                 model.next_attempt_at <= now)
+                          .order_by(model.next_attempt_at).limit(limit)
+                          .with_for_update(skip_locked=True)).all()
+    if ids:
+        session.execute(update(model).where(model.id.in_(ids)).values(next_attempt_at=now + lease()))
+    return list(ids)
+
+
 def mark_processed(session: Session, outbox_id: int, *, error: str | None = None) -> None:
     session.execute(update(OutboxMessage).where(OutboxMessage.id == outbox_id)
                     .values(processed_at=datetime.now(timezone.utc), last_error=error))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from flask import current_app
 from sqlalchemy import event as sa_event, update
@@ -43,7 +44,7 @@ def publish_event(session: Session, event_id: int) -> Published:
         result.push_ids = notify_followers(session, event)
     session.execute(update(OutboxMessage).where(
         OutboxMessage.event_id == event_id, OutboxMessage.topic == TOPIC,
-        OutboxMessage.processed_at.is_(None)).values(processed_at=_now()))
+        OutboxMessage.processed_at.is_(None)).values(processed_at=datetime.now(timezone.utc)))
     return result
 
 
@@ -78,8 +79,3 @@ def install_fast_path(session_class: type[Session]) -> None:
         ids = [obj.id for obj in session.new if isinstance(obj, ReportEvent)]
         if ids:
             publish_after_commit(session, ids)
-
-
-def _now():
-    from datetime import datetime, timezone
-    return datetime.now(timezone.utc)

@@ -284,7 +284,4 @@ def post_transition(body, code):
     duplicate_of = queries.get_by_code(session, body["duplicate_of"]) if body["duplicate_of"] else None
     transition(session, report, body["to"], Actor("staff", staff.id), note=clean(body["note"]),
                public=body["public"], unit=unit, duplicate_of=duplicate_of)
-    if body["to"] == "resolved":
-        from datetime import datetime, timezone
-        report.resolved_at = datetime.now(timezone.utc)
     return _done(report)

@@ -54,6 +54,10 @@ def transition(session: Session, report: Report, target: str, actor: Actor, *,
         data["duplicate_of"] = duplicate_of.code
 
     _move_clocks(session, report, current, target, unit, at)
+    if target == "resolved":
+        report.resolved_at = at
+    elif target == "reopened":
+        report.resolved_at = None  # a new cycle: the next answer sets it again
     report.status = target
     report.updated_at = at
     event = ReportEvent(report_id=report.id, type="status_changed", from_status=current,

@@ -11,18 +11,13 @@ from sqlalchemy import create_engine, text
 
 from tests.api.helpers import report_body, staff_headers, submit, upload
 from tests.conftest import FCM_TOKEN
-from tests.integration.test_worker import Worker, _env
+from tests.integration.test_worker import Worker, _env, purge_queue  # noqa: F401 (fixture)
 from tests.stubs.webhook import WebhookReceiver
 
 # Another quiet corner (Sơn Động side), away from the other committed tests' points.
 SPOT = (21.3400, 106.8500)
 SECRET = "integration-webhook-secret-42"
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture()
-def purge_queue(app):
-    app.extensions["task_sender"].control.purge()
 
 
 @pytest.fixture()
