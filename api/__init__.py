@@ -100,6 +100,7 @@ def _warm_up() -> None:
 def _register_blueprints(api) -> None:
     from api.admin.resources import blp as admin
     from api.admin.directory import blp as admin_directory
+    from api.chat.resources import blp as chat, staff_blp as chat_handoffs
     from api.exports.resources import blp as exports
     from api.health import blp as health
     from api.identity.resources import blp as auth
@@ -117,5 +118,5 @@ def _register_blueprints(api) -> None:
     for blueprint in (admin_directory, health, auth, categories, photos, reports, me_blp,
                       me_notifications,
                       staff_reports, admin, open311_admin, exports, ioc, ioc_webhooks, ioc_kpis,
-                      me_data, audit_log, tourism, tourism_admin):
+                      me_data, audit_log, tourism, tourism_admin, chat, chat_handoffs):
         api.register_blueprint(blueprint)

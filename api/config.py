@@ -30,6 +30,16 @@ def _env_int(name: str, default: int) -> int:
         raise ConfigError(f"{name} must be an integer, got {raw!r}") from exc
 
 
+def _env_float(name: str, default: float) -> float:
+    raw = _env(name)
+    if raw is None:
+        return default
+    try:
+        return float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from exc
+
+
 def _env_bool(name: str, default: bool) -> bool:
     raw = _env(name)
     if raw is None:
@@ -130,6 +140,14 @@ class Config:
     # their reporter's identity and contact (api/privacy/retention.py, daily). 0 → off.
     RETENTION_DAYS: int = 1095
 
+    # The chatbot: Rasa's REST channel behind POST /api/v1/chat; how long a reply may take;
+    # how long the grant lives that lets the bot act for the citizen (api/chat/grants.py).
+    RASA_URL: str = "http://127.0.0.1:5005"
+    CHAT_TIMEOUT_SECONDS: float = 10.0
+    CHAT_GRANT_TTL_SECONDS: int = 600
+    RATE_LIMIT_CHAT_PER_MINUTE: int = 30
+    RATE_LIMIT_CHAT_PER_IP_PER_MINUTE: int = 300
+
     LOG_LEVEL: str = "INFO"
     LOG_JSON: bool = True
 
@@ -187,6 +205,13 @@ class Config:
             STREAM_HEARTBEAT_SECONDS=_env_int("STREAM_HEARTBEAT_SECONDS",
                                               cls.STREAM_HEARTBEAT_SECONDS),
             RETENTION_DAYS=_env_int("RETENTION_DAYS", cls.RETENTION_DAYS),
+            RASA_URL=_env("RASA_URL", cls.RASA_URL).rstrip("/"),
+            CHAT_TIMEOUT_SECONDS=_env_float("CHAT_TIMEOUT_SECONDS", cls.CHAT_TIMEOUT_SECONDS),
+            CHAT_GRANT_TTL_SECONDS=_env_int("CHAT_GRANT_TTL_SECONDS", cls.CHAT_GRANT_TTL_SECONDS),
+            RATE_LIMIT_CHAT_PER_MINUTE=_env_int("RATE_LIMIT_CHAT_PER_MINUTE",
+                                                cls.RATE_LIMIT_CHAT_PER_MINUTE),
+            RATE_LIMIT_CHAT_PER_IP_PER_MINUTE=_env_int("RATE_LIMIT_CHAT_PER_IP_PER_MINUTE",
+                                                       cls.RATE_LIMIT_CHAT_PER_IP_PER_MINUTE),
             LOG_LEVEL=_env("LOG_LEVEL", cls.LOG_LEVEL).upper(),
             LOG_JSON=_env_bool("LOG_JSON", cls.LOG_JSON),
         )

@@ -12,3 +12,4 @@ from api.notify.models import Device, Notification, PushDelivery  # noqa: F401
 from api.ioc.models import IocEvent, ReportRating, WebhookDelivery, WebhookSubscription  # noqa: F401
 from api.privacy.models import AuditLog  # noqa: F401
 from api.tourism.models import Food, FoodPlace, Place, PlacePhoto, TourismEvent  # noqa: F401
+from api.chat.models import ChatHandoff  # noqa: F401

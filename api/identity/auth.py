@@ -17,11 +17,14 @@ from sqlalchemy.dialects.postgresql import insert
 
 from api.db import db
 from api.errors import ApiError
+from api.chat import grants as chat_grants
 from api.identity import staff as staff_tokens
 from api.identity.models import Citizen, StaffUser
 from api.text import clean
 
 _CITIZEN = "ioc.citizen"
+# Set on requests that the bot makes with a chat grant (api/chat/grants.py).
+VIA_CHAT = "ioc.via_chat"
 log = logging.getLogger(__name__)
 _DEVICE_ID = re.compile(r"^[A-Za-z0-9._:-]{8,128}$")
 
@@ -75,7 +78,9 @@ def current_citizen(*, required: bool = True) -> Citizen | None:
         return request.environ[_CITIZEN]
     token = _bearer()
     citizen = None
-    if token:
+    if token and chat_grants.is_grant(token):
+        citizen = _citizen_from_grant(token)
+    elif token:
         if staff_tokens.is_staff_token(token):
             raise ApiError(403, "CITIZEN_ONLY", "Thao tác này dành cho người dân.")
         claims = _firebase().verify(token)
@@ -93,6 +98,20 @@ def current_citizen(*, required: bool = True) -> Citizen | None:
     if citizen is None and required:
         raise ApiError(401, "UNAUTHENTICATED", "Cần đăng nhập hoặc gửi mã thiết bị (X-Device-Id).")
     request.environ[_CITIZEN] = citizen
+    return citizen
+
+
+def _citizen_from_grant(token: str) -> Citizen | None:
+    """The citizen a chat grant names, on the few endpoints where the bot may act for them."""
+    if request.endpoint not in chat_grants.GRANT_ENDPOINTS:
+        raise ApiError(403, "CHAT_GRANT_NOT_ALLOWED", "Trợ lý ảo không được làm thao tác này.")
+    grant = chat_grants.decode(current_app.config["SECRET_KEY"], token)
+    request.environ[VIA_CHAT] = grant
+    if grant.citizen_id is None:
+        return None
+    citizen = db.session.get(Citizen, grant.citizen_id)
+    if citizen is None or citizen.principal.startswith("erased:"):  # erased since the grant
+        return None
     return citizen
 
 

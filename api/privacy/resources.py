@@ -97,6 +97,16 @@ class MyDataRatingOut(Schema):
     created_at = LocalDateTime()
 
 
+class MyDataHandoffOut(Schema):
+    reference = fields.String()
+    status = fields.String()
+    summary = fields.String()
+    transcript = fields.List(fields.Dict())
+    report_code = fields.String(allow_none=True)
+    created_at = LocalDateTime()
+    closed_at = LocalDateTime(allow_none=True)
+
+
 class MyDataOut(Schema):
     generated_at = LocalDateTime()
     citizen = fields.Nested(MyDataCitizenOut)
@@ -107,6 +117,8 @@ class MyDataOut(Schema):
     devices = fields.List(fields.Nested(MyDataDeviceOut))
     notifications = fields.List(fields.Nested(MyDataNotificationOut))
     ratings = fields.List(fields.Nested(MyDataRatingOut))
+    chat_handoffs = fields.List(fields.Nested(MyDataHandoffOut), metadata={
+        "description": "Conversations the chatbot handed to the IOC"})
 
 
 @me_data_blp.route("/data", methods=["GET"])

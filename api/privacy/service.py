@@ -37,6 +37,7 @@ from sqlalchemy import delete, func, select, tuple_, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 
+from api.chat.models import ChatHandoff
 from api.identity.models import Citizen
 from api.ioc.models import ReportRating
 from api.notify.models import Device, Notification
@@ -143,6 +144,8 @@ def export(session: Session, citizen: Citizen) -> dict:
     ratings = session.execute(
         select(ReportRating, Report.code).join(Report, Report.id == ReportRating.report_id)
         .where(ReportRating.citizen_id == citizen.id).order_by(ReportRating.created_at)).all()
+    handoffs = session.scalars(select(ChatHandoff).where(ChatHandoff.citizen_id == citizen.id)
+                               .order_by(ChatHandoff.id)).all()
     document = {
         "generated_at": datetime.now(timezone.utc),
         "citizen": {
@@ -164,6 +167,10 @@ def export(session: Session, citizen: Citizen) -> dict:
                            "read_at": n.read_at} for n, code in notifications],
         "ratings": [{"code": code, "score": r.score, "comment": r.comment,
                      "created_at": r.created_at} for r, code in ratings],
+        "chat_handoffs": [{"reference": h.reference, "status": h.status, "summary": h.summary,
+                           "transcript": h.transcript, "report_code": h.report_code,
+                           "created_at": h.created_at, "closed_at": h.closed_at}
+                          for h in handoffs],
     }
     audit.record(session, "citizen.data.exported", citizen_id=citizen.id,
                  actor_kind="citizen", actor_id=citizen.id,
@@ -182,6 +189,7 @@ class Erased:
     follows: int
     ratings: int
     photos_deleted: int
+    chat_handoffs: int = 0
 
     def as_dict(self) -> dict:
         return self.__dict__.copy()
@@ -208,6 +216,9 @@ def erase(session: Session, citizen: Citizen) -> Erased:
         .execution_options(synchronize_session=False)).rowcount
     follows = session.execute(delete(ReportFollower).where(ReportFollower.citizen_id == citizen_id)
                               .execution_options(synchronize_session=False)).rowcount
+    # Conversations handed to the IOC hold what the person typed.
+    chat_handoffs = session.execute(delete(ChatHandoff).where(ChatHandoff.citizen_id == citizen_id)
+                                    .execution_options(synchronize_session=False)).rowcount
     # Uploaded, never attached: nothing public refers to them.
     photos_deleted = session.execute(delete(Photo).where(
         Photo.citizen_id == citizen_id, Photo.report_id.is_(None), Photo.event_id.is_(None))
@@ -222,7 +233,8 @@ def erase(session: Session, citizen: Citizen) -> Erased:
     citizen.firebase_uid = citizen.phone = citizen.display_name = None
     citizen.locale = "vi"
     result = Erased(reports=reports, devices=devices, notifications=notifications,
-                    follows=follows, ratings=ratings, photos_deleted=photos_deleted)
+                    follows=follows, ratings=ratings, photos_deleted=photos_deleted,
+                    chat_handoffs=chat_handoffs)
     audit.record(session, "citizen.data.deleted", citizen_id=citizen_id, actor_kind="citizen",
                  actor_id=citizen_id, detail=result.as_dict())
     session.flush()

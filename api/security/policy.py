@@ -135,6 +135,20 @@ def open311_write(summary: str) -> Access:
     return Access(summary, {p: 403 for p in PRINCIPALS if p != OPEN311_KEY}, OPEN311)
 
 
+def chat_open(summary: str) -> Access:
+    """Open to anyone, optionally as a citizen (``current_citizen(required=False)``): a staff
+    token is refused (403 CITIZEN_ONLY)."""
+    return Access(summary, {p: 403 for p in STAFF_ROLES})
+
+
+def chat_grant(summary: str) -> Access:
+    """Only the bot, with a chat grant minted by ``POST /api/v1/chat`` (none of the principals
+    holds one: ``tests/chat`` proves the grant's side): no bearer → 401, any other bearer → 403."""
+    denied = {p: 403 for p in (*CITIZENS, *STAFF_ROLES)}
+    denied |= {ANONYMOUS: 401, IOC_KEY: 401, OPEN311_KEY: 401}
+    return Access(summary, denied)
+
+
 # --- the table ----------------------------------------------------------------------------
 
 def _entries(pairs: Iterable[tuple[str, str | tuple[str, ...], Access]]) -> dict:
@@ -259,6 +273,12 @@ POLICY: dict[tuple[str, str], Access] = _entries([
     ("tourism_admin.create_event", "POST", staff("admin")),
     ("tourism_admin.get_event_admin", "GET", staff("admin")),
     ("tourism_admin.update_event", "PATCH", staff("admin")),
+
+    # the chatbot: the app's proxy, the bot's handoffs, the dispatchers' handoff queue
+    ("chat.chat", "POST", chat_open("talk to the bot (as a citizen when signed in)")),
+    ("chat.create_handoff", "POST", chat_grant("the bot hands a conversation to the IOC")),
+    ("chat_handoffs.list_handoffs", "GET", staff(*IOC_ROLES)),
+    ("chat_handoffs.close_handoff", "POST", staff(*IOC_ROLES)),
 
     # the staff console (HTML, session cookie + CSRF)
     ("console.login", ("GET", "POST"), public("the console's sign-in form", NONE)),

@@ -236,6 +236,7 @@ class World:
             "service_code": lambda: "streetlight_out",
             "token": lambda: "no-such-token",
             "rest": lambda: "no-such-resource",
+            "handoff_id": lambda: 999999999,  # none: the guard answers before the 404
         }
         if name not in values:
             raise AssertionError(f"tests/security/test_role_matrix.py: give a value for the path "
