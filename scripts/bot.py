@@ -31,7 +31,10 @@ _MODEL_INPUTS = ("config.yml", "domain.yml", "data", "components")
 
 
 def available() -> bool:
-    return RASA.exists()
+    """Rasa is installed and the bot project is whole (config, domain, data)."""
+    return RASA.exists() and all((BOT / name).exists() for name in
+                                 ("config.yml", "domain.yml", "data", "endpoints.yml",
+                                  "credentials.yml"))
 
 
 def model_hash() -> str:
@@ -68,7 +71,8 @@ def ensure_model(*, quiet: bool = False) -> Path:
             print(f"==> bot model up to date: {target.relative_to(ROOT)}", flush=True)
         return target
     if not available():
-        raise SystemExit("bot/.venv is missing: run `make install-bot` (or `make run` / `make test`)")
+        raise SystemExit("the bot cannot be trained: bot/.venv or the bot project (config.yml, "
+                         "domain.yml, data/) is missing; `make install-bot` installs Rasa")
     MODELS.mkdir(parents=True, exist_ok=True)
     print(f"==> training the bot model (content changed; 1-3 minutes on 2 cores) → "
           f"{target.relative_to(ROOT)}", flush=True)

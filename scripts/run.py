@@ -3,8 +3,9 @@
 1. PostgreSQL and Redis: the URLs from the environment, else embedded servers
    under DATA_DIR (data survives a restart).
 2. Migrations to head, then reference and demo data on first start.
-3. The API under gunicorn on 127.0.0.1:PORT, the Celery worker and beat (and,
-   as it lands, the bot) — see ``processes()``.
+3. The chatbot's model, trained when the bot changed (cached by content hash).
+4. The API under gunicorn on 127.0.0.1:PORT, the Celery worker and beat, the Rasa server
+   and the action server — see ``processes()``. BOT_ENABLED=false leaves the bot out.
 Ctrl-C (or SIGTERM) stops every child, then the embedded servers.
 """
 from __future__ import annotations
@@ -16,7 +17,7 @@ import sys
 import time
 from pathlib import Path
 
-from scripts import services
+from scripts import bot, services
 
 ROOT = Path(__file__).resolve().parent.parent
 PY = sys.executable
@@ -47,9 +48,39 @@ def _run(cmd: list[str], env: dict) -> None:
         raise SystemExit(f"failed: {' '.join(cmd)}")
 
 
-def processes(env: dict) -> dict[str, list[str]]:
+def bot_enabled(env: dict) -> bool:
+    wanted = env.get("BOT_ENABLED", "true").lower() not in ("0", "false", "no", "off")
+    if wanted and not bot.available():
+        step("chatbot: not available (bot/.venv or the bot project is missing); "
+             "POST /api/v1/chat answers 503")
+        return False
+    return wanted
+
+
+def _bot_endpoints(env: dict, external_db: bool, external_redis: bool) -> str:
+    """Real servers on TCP → the tracker store in PostgreSQL (database ``rasa``) and the lock
+    store in Redis; the embedded ones (Unix sockets) → Rasa's in-memory stores."""
+    if not (external_db and external_redis):
+        return "endpoints.yml"
+    from sqlalchemy.engine import make_url
+    url = make_url(services.normalise_db_url(env["DATABASE_URL"])).set(database="rasa")
+    if not url.host:
+        return "endpoints.yml"
+    services.ensure_database(url.render_as_string(hide_password=False))
+    env.update(bot.production_endpoints_env(url.render_as_string(hide_password=False),
+                                            env.get("RASA_LOCK_REDIS_URL") or env["REDIS_URL"]))
+    return "endpoints.prod.yml"
+
+
+def processes(env: dict, model: Path | None = None, endpoints: str = "endpoints.yml"
+              ) -> dict[str, list[str]]:
     port = env.get("PORT", "8000")
-    return {
+    chat = {}
+    if model is not None:
+        chat = {f"bot-{name}": cmd for name, cmd in bot.commands(
+            model, rasa_port=int(env.get("RASA_PORT", "5005")),
+            actions_port=int(env.get("ACTIONS_PORT", "5055")), endpoints=endpoints).items()}
+    return chat | {
         "api": [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", "2"), "--threads", "4", "--timeout", "60",
                 "--access-logfile", "-", "--error-logfile", "-", "api.wsgi:app"],
@@ -61,6 +92,8 @@ def processes(env: dict) -> dict[str, list[str]]:
 
 
 def main() -> int:
+    external_db = bool(os.environ.get("DATABASE_URL"))
+    external_redis = bool(os.environ.get("REDIS_URL") or os.environ.get("CELERY_BROKER_URL"))
     env, embedded_redis = _env_with_services()
     step("migrations: alembic upgrade head")
     _run([PY, "-m", "alembic", "-c", str(ROOT / "alembic.ini"), "upgrade", "head"], env)
@@ -68,12 +101,30 @@ def main() -> int:
     _run([PY, "-m", "flask", "--app", "api", "ref", "load", "--if-empty"], env)
     _run([PY, "-m", "flask", "--app", "api", "tourism", "load", "--if-empty"], env)
 
+    model, endpoints = None, "endpoints.yml"
+    if bot_enabled(env):
+        step("chatbot model")
+        model = bot.ensure_model()
+        endpoints = _bot_endpoints(env, external_db, external_redis)
+        env.setdefault("RASA_URL", f"http://127.0.0.1:{env.get('RASA_PORT', '5005')}")
+    else:
+        step("chatbot: off (BOT_ENABLED=false); POST /api/v1/chat answers 503")
+
     children: dict[str, subprocess.Popen] = {}
-    for name, cmd in processes(env).items():
+    for name, cmd in processes(env, model, endpoints).items():
         step(f"starting {name}")
-        children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+        if name.startswith("bot-"):
+            child_env = bot.base_env(**{k: v for k, v in env.items() if k.startswith("RASA_")},
+                                     IOC_API_URL=f"http://127.0.0.1:{env.get('PORT', '8000')}",
+                                     ACTION_ENDPOINT_URL=f"http://127.0.0.1:"
+                                     f"{env.get('ACTIONS_PORT', '5055')}/webhook")
+            children[name] = subprocess.Popen(cmd, cwd=bot.BOT, env=child_env,
+                                              start_new_session=True)
+        else:
+            children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
     port = env.get("PORT", "8000")
-    step(f"ready: http://127.0.0.1:{port}/docs (API docs), /healthz, /readyz — Ctrl-C stops")
+    step(f"ready: http://127.0.0.1:{port}/docs (API docs), /healthz, /readyz — Ctrl-C stops"
+         + ("; the bot answers at POST /api/v1/chat once Rasa has loaded (~30 s)" if model else ""))
 
     stopping = False
 

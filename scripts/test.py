@@ -1,7 +1,11 @@
 """``make test``: every test, on real services.
 
 Without TEST_DATABASE_URL/DATABASE_URL and REDIS_URL the tests start embedded
-PostgreSQL and Redis themselves. Extra arguments go to pytest.
+PostgreSQL and Redis themselves. Extra arguments go to pytest (and then only pytest runs).
+
+In order: the chatbot's model (trained only when the bot changed), pytest (the API, the
+workers and the bot end to end), then the bot's own checks in its environment: its data,
+its action tests, its test stories and the NLU evaluation with its thresholds.
 """
 from __future__ import annotations
 
@@ -22,11 +26,49 @@ def main(argv: list[str]) -> int:
     redis = os.environ.get("REDIS_URL") or "embedded"
     print(f"==> tests: PostgreSQL={_safe(target)} Redis={_safe(redis)}", flush=True)
     _ensure_chromium()
+    from scripts import bot
+    model = None
+    if bot.available():
+        model = bot.ensure_model()
+    else:
+        print("!! the chatbot is not available (bot/.venv or its project files are missing): "
+              "its tests are skipped", flush=True)
     code = pytest.main(["-p", "no:cacheprovider", *argv])
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
         print("!! no tests were collected", flush=True)
         return 1
-    return int(code)
+    if argv:
+        return int(code)
+    bot_code = _bot_checks(bot, model) if model is not None else 0
+    return int(code) or bot_code
+
+
+def _bot_checks(bot, model: Path) -> int:
+    """The bot's own checks, run in bot/.venv with cwd bot/."""
+    import tempfile
+    out = Path(tempfile.mkdtemp(prefix="bot-test-"))
+    steps = [
+        ("bot data: rasa data validate",
+         [str(bot.RASA), "data", "validate", "--config", "config.yml", "--domain", "domain.yml",
+          "--data", "data", "--fail-on-warnings"]),
+        ("bot actions: unit tests against a loopback API",
+         [str(bot.PYTHON), "-m", "pytest", "tests", "-q", "-p", "no:cacheprovider"]),
+        ("bot dialogue: test stories (every flow)",
+         [str(bot.RASA), "test", "core", "--model", str(model), "--stories",
+          "tests/test_stories.yml", "--out", str(out / "core"), "--fail-on-prediction-errors",
+          "--no-plot"]),
+        ("bot NLU: held-out evaluation with thresholds",
+         [str(bot.PYTHON), "evaluate.py", "--model", str(model), "--json",
+          str(out / "evaluation.json")]),
+    ]
+    failed = []
+    for title, cmd in steps:
+        print(f"==> {title}", flush=True)
+        if subprocess.call(cmd, cwd=bot.BOT, env=bot.base_env()) != 0:
+            failed.append(title)
+    for title in failed:
+        print(f"!! failed: {title}", flush=True)
+    return 1 if failed else 0
 
 
 def _ensure_chromium() -> None:
