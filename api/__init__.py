@@ -37,6 +37,8 @@ def create_app(config: Config | None = None) -> Flask:
     from api.logs import configure_logging, install_request_logging
     configure_logging(config.LOG_LEVEL, config.LOG_JSON)
     install_request_logging(app)
+    from api.metrics import install_metrics
+    install_metrics(app)  # Prometheus: request counts and latency, GET /metrics
 
     from scripts.services import database_url
     from api.db import db

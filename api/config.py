@@ -151,6 +151,15 @@ class Config:
     LOG_LEVEL: str = "INFO"
     LOG_JSON: bool = True
 
+    # Prometheus (api/metrics, docs/deploy.md). METRICS_TOKEN set → GET /metrics needs it as
+    # a bearer token from everywhere; unset → only loopback and private-network callers.
+    # PROMETHEUS_MULTIPROC_DIR: a directory per host and service where gunicorn's and the
+    # worker's processes write their samples (unset → one process, in-memory counters).
+    # WORKER_METRICS_PORT: each Celery worker serves its metrics on this port; 0 → off.
+    METRICS_TOKEN: str | None = None
+    PROMETHEUS_MULTIPROC_DIR: str | None = None
+    WORKER_METRICS_PORT: int = 0
+
     extra: dict = field(default_factory=dict)
 
     @classmethod
@@ -214,6 +223,9 @@ class Config:
                                                        cls.RATE_LIMIT_CHAT_PER_IP_PER_MINUTE),
             LOG_LEVEL=_env("LOG_LEVEL", cls.LOG_LEVEL).upper(),
             LOG_JSON=_env_bool("LOG_JSON", cls.LOG_JSON),
+            METRICS_TOKEN=_env("METRICS_TOKEN"),
+            PROMETHEUS_MULTIPROC_DIR=_env("PROMETHEUS_MULTIPROC_DIR"),
+            WORKER_METRICS_PORT=_env_int("WORKER_METRICS_PORT", cls.WORKER_METRICS_PORT),
         )
         cfg.validate()
         return cfg
@@ -266,6 +278,10 @@ class Config:
             raise ConfigError(f"{', '.join(negative)} must not be negative")
         if self.RETENTION_DAYS < 0:
             raise ConfigError("RETENTION_DAYS must not be negative (0 switches retention off)")
+        if not 0 <= self.WORKER_METRICS_PORT <= 65535:
+            raise ConfigError("WORKER_METRICS_PORT must be a TCP port (0 switches it off)")
+        if self.METRICS_TOKEN is not None and len(self.METRICS_TOKEN) < 16:
+            raise ConfigError("METRICS_TOKEN must be 16+ random characters")
 
     def as_flask(self) -> dict:
         return {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"} | self.extra

@@ -72,6 +72,22 @@ def _bot_endpoints(env: dict, external_db: bool, external_redis: bool) -> str:
     return "endpoints.prod.yml"
 
 
+def _metrics_env(env: dict, name: str) -> dict:
+    """The API's and the worker's processes write Prometheus samples to a directory of their
+    own (emptied at start); the worker serves them on WORKER_METRICS_PORT (9101 here)."""
+    if name not in ("api", "worker"):
+        return env
+    directory = services.data_dir() / "metrics" / name
+    if directory.exists():
+        for stale in directory.iterdir():
+            stale.unlink()
+    directory.mkdir(parents=True, exist_ok=True)
+    extra = {"PROMETHEUS_MULTIPROC_DIR": str(directory)}
+    if name == "worker":
+        extra["WORKER_METRICS_PORT"] = env.get("WORKER_METRICS_PORT", "9101")
+    return env | extra
+
+
 def processes(env: dict, model: Path | None = None, endpoints: str = "endpoints.yml"
               ) -> dict[str, list[str]]:
     port = env.get("PORT", "8000")
@@ -81,7 +97,7 @@ def processes(env: dict, model: Path | None = None, endpoints: str = "endpoints.
             model, rasa_port=int(env.get("RASA_PORT", "5005")),
             actions_port=int(env.get("ACTIONS_PORT", "5055")), endpoints=endpoints).items()}
     return chat | {
-        "api": [PY, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+        "api": [PY, "-m", "gunicorn", "-c", str(ROOT / "api" / "gunicorn_conf.py"), "--bind", f"127.0.0.1:{port}", "--workers",
                 env.get("WEB_CONCURRENCY", "2"), "--threads", "4", "--timeout", "60",
                 "--access-logfile", "-", "--error-logfile", "-", "api.wsgi:app"],
         "worker": [PY, "-m", "celery", "-A", "workers.celery_app", "worker", "-l", "info",
@@ -121,7 +137,8 @@ def main() -> int:
             children[name] = subprocess.Popen(cmd, cwd=bot.BOT, env=child_env,
                                               start_new_session=True)
         else:
-            children[name] = subprocess.Popen(cmd, cwd=ROOT, env=env, start_new_session=True)
+            children[name] = subprocess.Popen(cmd, cwd=ROOT, env=_metrics_env(env, name),
+                                              start_new_session=True)
     port = env.get("PORT", "8000")
     step(f"ready: http://127.0.0.1:{port}/docs (API docs), /healthz, /readyz — Ctrl-C stops"
          + ("; the bot answers at POST /api/v1/chat once Rasa has loaded (~30 s)" if model else ""))

@@ -42,6 +42,15 @@ def create_celery(flask_app=None) -> Celery:
     )
     app.flask_app = flask_app
     flask_app.extensions["celery"] = app
+    from workers import metrics
+    metrics.install(cfg.WORKER_METRICS_PORT)
+    # The worker keeps the API's log format (JSON lines with request and report ids) instead
+    # of replacing the root logger's handlers with its own.
+    from celery import signals
+    from api.logs import configure_logging
+    signals.setup_logging.connect(
+        lambda **_: configure_logging(cfg.LOG_LEVEL, cfg.LOG_JSON), weak=False,
+        dispatch_uid="ioc-logging")
     import workers.tasks  # noqa: F401  (registers the tasks on this app)
     import workers.privacy  # noqa: F401
     return app

@@ -11,6 +11,7 @@ from sqlalchemy.exc import OperationalError
 from api.db import DatabaseUnavailable, db
 from api.ioc import webhooks
 from api.ioc.models import WebhookDelivery
+from api.logs import bind
 from api.notify import service as notify
 from api.notify.models import PushDelivery
 from api.reports import outbox
@@ -34,6 +35,7 @@ def _geocoder() -> AddressLookup:
 @shared_task(name="reports.route", autoretry_for=TRANSIENT, retry_backoff=True, retry_backoff_max=60,
              max_retries=20)
 def route(report_id: int, outbox_id: int | None = None) -> str:
+    bind(report_id=report_id)
     with db.unit_of_work() as session:
         outcome = route_report(session, report_id, _geocoder())
         if outbox_id is not None:

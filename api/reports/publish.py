@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from api.common.queue import send_task_after_commit
 from api.ioc import events as ioc_events
 from api.ioc.models import IocEvent
+from api.logs import bind
 from api.notify.service import notify_followers
 from api.reports.models import OutboxMessage, ReportEvent
 
@@ -39,6 +40,7 @@ def publish_event(session: Session, event_id: int) -> Published:
     event = session.get(ReportEvent, event_id)
     result = Published()
     if event is not None:
+        bind(report_id=event.report_id)  # the deliveries it sends carry the report too
         result.ioc_events = ioc_events.record(session, event)
         result.webhook_ids = ioc_events.fan_out(session, result.ioc_events)
         result.push_ids = notify_followers(session, event)

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.postgresql import insert
 from api.db import db
 from api.errors import ApiError
 from api.identity.auth import current_citizen
+from api.logs import bind_report
 from api.reports import actions, cache, queries, schemas
 from api.security.ratelimit import by_citizen_device_and_ip, rate_limit
 from api.text import clean
@@ -54,6 +55,7 @@ def create(body):
     """Send a report. Location from lat/lon, or from the first photo's GPS when omitted."""
     citizen = current_citizen()
     result = create_report(db.session, citizen, body, idempotency_key=_idempotency_key())
+    bind_report(result.report)  # before commit: the tasks sent after it carry the report
     db.session.commit()
     out = public_report(result.report) | {"replayed": result.replayed}
     return out, 201, {"Location": out["public_url"]}

@@ -167,6 +167,9 @@ POLICY: dict[tuple[str, str], Access] = _entries([
     # health, docs, static assets
     ("health.healthz", "GET", public("liveness")),
     ("health.readyz", "GET", public("readiness")),
+    ("metrics.metrics", "GET", public(
+        "Prometheus metrics: loopback/private callers, or the METRICS_TOKEN bearer when set "
+        "(tests/ops/test_metrics.py proves both refusals)")),
     ("api-docs.openapi_json", "GET", public("the OpenAPI document")),
     ("api-docs.openapi_swagger_ui", "GET", public("Swagger UI", NONE)),
     ("swagger_assets", "GET", public("Swagger UI assets", NONE)),

@@ -1,0 +1,127 @@
+"""The domain's gauges, computed when Prometheus scrapes: one SQL round trip and one Redis
+pipeline. Outbox and pending deliveries read their partial indexes; the dead-delivery and
+SLA counts scan ``push_delivery``/``webhook_delivery``/``sla_clock`` (docs/deploy.md gives
+the cost; scrape every 30 s or more). A database or broker that does not answer is reported
+as ``ioc_domain_metrics_up 0`` / ``ioc_broker_up 0``, never as a failed scrape.
+"""
+from __future__ import annotations
+
+import logging
+
+import redis
+from prometheus_client.core import GaugeMetricFamily
+from sqlalchemy import text
+
+from api.common.redis import to_redis_py_url
+from api.db import db
+
+log = logging.getLogger(__name__)
+
+# Kombu's Redis transport keeps a queue as one list per priority step ("celery",
+# "celery\x06\x163", …); the default queue is "celery".
+QUEUES = ("celery",)
+_PRIORITY_SEP = "\x06\x16"
+_PRIORITY_STEPS = (0, 3, 6, 9)
+DUE_SOON_HOURS = 24
+
+# The citizen's clock (RESOLVE), running (not stopped, not paused).
+_SNAPSHOT = text(f"""
+WITH sla AS (
+    SELECT count(DISTINCT report_id) AS open,
+           count(DISTINCT report_id) FILTER (WHERE due_at <= now()) AS breached,
+           count(DISTINCT report_id) FILTER (
+               WHERE due_at > now() AND due_at <= now() + interval '{DUE_SOON_HOURS} hours')
+               AS due_soon
+    FROM sla_clock
+    WHERE kind = 'RESOLVE' AND stopped_at IS NULL AND (state ->> 'paused_at') IS NULL
+), outbox AS (
+    SELECT count(*) AS pending,
+           coalesce(extract(epoch FROM now() - min(created_at)), 0) AS oldest_seconds
+    FROM outbox WHERE processed_at IS NULL
+)
+SELECT outbox.pending, outbox.oldest_seconds,
+       (SELECT count(*) FROM push_delivery WHERE status = 'pending') AS push_pending,
+       (SELECT count(*) FROM push_delivery WHERE status = 'failed') AS push_dead,
+       (SELECT count(*) FROM webhook_delivery WHERE status = 'pending') AS webhook_pending,
+       (SELECT count(*) FROM webhook_delivery WHERE status = 'dead') AS webhook_dead,
+       sla.open, sla.due_soon, sla.breached
+FROM outbox, sla
+""")
+
+
+class DomainCollector:
+    def __init__(self, app):
+        self.app = app
+
+    def collect(self):
+        yield from self._database()
+        yield from self._broker()
+
+    def _database(self):
+        up = GaugeMetricFamily("ioc_domain_metrics_up",
+                               "1 when the database answered the metrics query")
+        try:
+            with db.engine.connect() as conn:
+                row = conn.execute(_SNAPSHOT).one()
+        except Exception as exc:  # a scrape must not fail with the database
+            log.warning("metrics: database: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield _gauge("ioc_outbox_pending", "Outbox rows not yet processed", row.pending)
+        yield _gauge("ioc_outbox_oldest_age_seconds",
+                     "Age of the oldest unprocessed outbox row (0 when none)",
+                     float(row.oldest_seconds))
+        deliveries = GaugeMetricFamily(
+            "ioc_deliveries", "Push and webhook deliveries waiting (pending) or given up (dead)",
+            labels=["channel", "status"])
+        deliveries.add_metric(["push", "pending"], row.push_pending)
+        deliveries.add_metric(["push", "dead"], row.push_dead)
+        deliveries.add_metric(["webhook", "pending"], row.webhook_pending)
+        deliveries.add_metric(["webhook", "dead"], row.webhook_dead)
+        yield deliveries
+        yield _gauge("ioc_sla_open_reports", "Reports whose resolution clock runs", row.open)
+        yield _gauge("ioc_sla_due_soon_reports",
+                     f"Running resolution clocks due within {DUE_SOON_HOURS} h", row.due_soon)
+        yield _gauge("ioc_sla_breached_reports", "Running resolution clocks past their due time",
+                     row.breached)
+
+    def _broker(self):
+        url = self.app.config["APP"].CELERY_BROKER_URL
+        if not url or not url.startswith(("redis://", "rediss://", "redis+socket://", "unix://")):
+            return  # another broker: its own exporter reports its queues
+        up = GaugeMetricFamily("ioc_broker_up", "1 when the broker answered LLEN")
+        depth = GaugeMetricFamily("ioc_celery_queue_length", "Task messages waiting in the queue",
+                                  labels=["queue"])
+        try:
+            pipe = _broker_client(self.app, url).pipeline(transaction=False)
+            for queue in QUEUES:
+                for step in _PRIORITY_STEPS:
+                    pipe.llen(queue if step == 0 else f"{queue}{_PRIORITY_SEP}{step}")
+            lengths = pipe.execute()
+        except redis.RedisError as exc:
+            log.warning("metrics: broker: %s", exc)
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        n = len(_PRIORITY_STEPS)
+        for i, queue in enumerate(QUEUES):
+            depth.add_metric([queue], sum(lengths[i * n:(i + 1) * n]))
+        yield depth
+
+
+def _gauge(name: str, documentation: str, value) -> GaugeMetricFamily:
+    return GaugeMetricFamily(name, documentation, value=value)
+
+
+def _broker_client(app, url: str) -> redis.Redis:
+    client = app.extensions.get("metrics_broker_redis")
+    if client is None:
+        client = redis.Redis.from_url(to_redis_py_url(url), socket_timeout=1,
+                                      socket_connect_timeout=1)
+        app.extensions["metrics_broker_redis"] = client
+    return client
