@@ -66,6 +66,12 @@ def redis_url():
 
 
 @pytest.fixture(scope="session")
+def broker_url(redis_url):
+    """Celery's broker: TEST_BROKER_URL (CI: the machine's RabbitMQ, amqp://) or the Redis above."""
+    return os.environ.get("TEST_BROKER_URL") or redis_url
+
+
+@pytest.fixture(scope="session")
 def firebase():
     server = FirebaseCertServer(PROJECT_ID).start()
     yield server
@@ -87,10 +93,11 @@ def fcm(fcm_server):
 
 
 @pytest.fixture(scope="session")
-def app_config(migrated_db, redis_url, firebase, fcm_server, tmp_path_factory) -> Config:
+def app_config(migrated_db, redis_url, broker_url, firebase, fcm_server, tmp_path_factory
+               ) -> Config:
     return Config(
         APP_ENV="test", SECRET_KEY="test-secret-key-" + "x" * 32, DATABASE_URL=migrated_db,
-        CELERY_BROKER_URL=redis_url, REDIS_URL=redis_url,
+        CELERY_BROKER_URL=broker_url, REDIS_URL=redis_url,
         DATA_DIR=str(tmp_path_factory.mktemp("data")),
         PHOTO_STORAGE_URL=str(tmp_path_factory.mktemp("photos")),
         PUBLIC_BASE_URL="http://testserver", FIREBASE_PROJECT_ID=PROJECT_ID,

@@ -1,5 +1,5 @@
-"""The domain's gauges, computed when Prometheus scrapes: one SQL round trip and one Redis
-pipeline. Outbox and pending deliveries read their partial indexes; the dead-delivery and
+"""The domain's gauges, computed when Prometheus scrapes: one SQL round trip and one passive
+queue declaration on the broker (Redis or RabbitMQ). Outbox and pending deliveries read their partial indexes; the dead-delivery and
 SLA counts scan ``push_delivery``/``webhook_delivery``/``sla_clock`` (docs/deploy.md gives
 the cost; scrape every 30 s or more). A database or broker that does not answer is reported
 as ``ioc_domain_metrics_up 0`` / ``ioc_broker_up 0``, never as a failed scrape.
@@ -8,20 +8,15 @@ from __future__ import annotations
 
 import logging
 
-import redis
+from kombu import Connection
 from prometheus_client.core import GaugeMetricFamily
 from sqlalchemy import text
 
-from api.common.redis import to_redis_py_url
 from api.db import db
 
 log = logging.getLogger(__name__)
 
-# Kombu's Redis transport keeps a queue as one list per priority step ("celery",
-# "celery\x06\x163", …); the default queue is "celery".
-QUEUES = ("celery",)
-_PRIORITY_SEP = "\x06\x16"
-_PRIORITY_STEPS = (0, 3, 6, 9)
+QUEUES = ("celery",)  # Celery's default queue: every task of ours goes there
 DUE_SOON_HOURS = 24
 
 # The citizen's clock (RESOLVE), running (not stopped, not paused).
@@ -89,39 +84,37 @@ class DomainCollector:
                      row.breached)
 
     def _broker(self):
+        """Messages waiting per queue, asked of the broker itself (a passive declare: Redis
+        sums its priority lists, RabbitMQ counts ready messages), whatever the broker."""
         url = self.app.config["APP"].CELERY_BROKER_URL
-        if not url or not url.startswith(("redis://", "rediss://", "redis+socket://", "unix://")):
-            return  # another broker: its own exporter reports its queues
-        up = GaugeMetricFamily("ioc_broker_up", "1 when the broker answered LLEN")
+        if not url:
+            return
+        up = GaugeMetricFamily("ioc_broker_up", "1 when the broker answered")
         depth = GaugeMetricFamily("ioc_celery_queue_length", "Task messages waiting in the queue",
                                   labels=["queue"])
         try:
-            pipe = _broker_client(self.app, url).pipeline(transaction=False)
-            for queue in QUEUES:
-                for step in _PRIORITY_STEPS:
-                    pipe.llen(queue if step == 0 else f"{queue}{_PRIORITY_SEP}{step}")
-            lengths = pipe.execute()
-        except redis.RedisError as exc:
+            with Connection(url, connect_timeout=2,
+                            transport_options={"socket_timeout": 2, "max_retries": 0}) as conn:
+                conn.ensure_connection(max_retries=1, timeout=2)
+                channel = conn.default_channel
+                lengths = {}
+                for queue in QUEUES:
+                    try:
+                        lengths[queue] = channel.queue_declare(queue, passive=True).message_count
+                    except conn.channel_errors:  # not declared yet: nobody sent to it
+                        channel = conn.channel()
+                        lengths[queue] = 0
+        except Exception as exc:  # a scrape must not fail with the broker
             log.warning("metrics: broker: %s", exc)
             up.add_metric([], 0)
             yield up
             return
         up.add_metric([], 1)
         yield up
-        n = len(_PRIORITY_STEPS)
-        for i, queue in enumerate(QUEUES):
-            depth.add_metric([queue], sum(lengths[i * n:(i + 1) * n]))
+        for queue, length in lengths.items():
+            depth.add_metric([queue], length)
         yield depth
 
 
 def _gauge(name: str, documentation: str, value) -> GaugeMetricFamily:
     return GaugeMetricFamily(name, documentation, value=value)
-
-
-def _broker_client(app, url: str) -> redis.Redis:
-    client = app.extensions.get("metrics_broker_redis")
-    if client is None:
-        client = redis.Redis.from_url(to_redis_py_url(url), socket_timeout=1,
-                                      socket_connect_timeout=1)
-        app.extensions["metrics_broker_redis"] = client
-    return client
