@@ -74,6 +74,8 @@ def test_every_service_is_there_with_a_health_check_and_a_restart_policy(stack):
         assert services[name].get("restart") in ("unless-stopped", "always"), name
     # The one-shot job runs once per `up` and is not restarted.
     assert services["migrate"].get("restart") == "no"
+    for name, service in services.items():   # logs are rotated, or they fill the disk
+        assert service.get("logging", {}).get("options", {}).get("max-size"), name
 
 
 def test_start_order_waits_for_health_and_for_migrations(stack):
