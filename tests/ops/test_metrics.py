@@ -12,8 +12,7 @@ import urllib.request
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.api.helpers import new_report
-from tests.integration.test_worker import _env, _start_worker
+from tests.integration.test_worker import _env, _start_worker, _submit
 
 LOOPBACK = {"REMOTE_ADDR": "127.0.0.1"}
 PUBLIC = {"REMOTE_ADDR": "203.0.113.7"}
@@ -56,7 +55,8 @@ def test_requests_are_counted_by_route_template_not_raw_path(client):
 
 def test_domain_gauges_follow_the_database(committed_client, device, app):
     before = scrape(committed_client)
-    new_report(committed_client, device)  # commits a report and its routing outbox row
+    _submit(committed_client, lat_offset=0.03)  # commits a report and its routing outbox row
+    # (in a quiet corner of the province: committed reports must not show up in other tests)
     after = scrape(committed_client)
     assert value(after, "ioc_domain_metrics_up") == 1
     assert value(after, "ioc_outbox_pending") >= value(before, "ioc_outbox_pending") + 1
@@ -146,7 +146,7 @@ def test_a_real_worker_serves_its_task_metrics(app_config, committed_client, dev
     worker = _start_worker(_env(app_config, WORKER_METRICS_PORT=str(port),
                                 PROMETHEUS_MULTIPROC_DIR=str(multiproc)), tmp_path)
     try:
-        new_report(committed_client, device)
+        _submit(committed_client, lat_offset=0.04)
         deadline = time.monotonic() + 30
         routed = 0.0
         while time.monotonic() < deadline:
