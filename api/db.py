@@ -22,13 +22,23 @@ class DatabaseUnavailable(RuntimeError):
     """The database cannot be reached; callers answer 503 with Retry-After."""
 
 
+# SQLSTATEs of a server that is going away or not there yet: connection exceptions (08…),
+# admin/crash shutdown and "cannot connect now" (57P01-57P03), too many connections (53300).
+_UNAVAILABLE_SQLSTATES = ("08", "57P01", "57P02", "57P03", "53300")
+
+
 def is_connection_error(exc: BaseException) -> bool:
-    return isinstance(exc, sa_exc.DBAPIError) and bool(exc.connection_invalidated) or (
-        isinstance(exc, sa_exc.OperationalError)
-        and any(s in str(exc) for s in ("could not connect", "server closed the connection",
-                                         "Connection refused", "terminating connection",
-                                         "the database system is"))
-    )
+    if isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated:
+        return True
+    if not isinstance(exc, sa_exc.OperationalError):
+        return False
+    # libpq failures (no server on the socket or port, connection lost) carry no SQLSTATE;
+    # the server's own refusals carry one of the codes above.
+    code = getattr(exc.orig, "pgcode", None)
+    return code is None or code.startswith(_UNAVAILABLE_SQLSTATES) or any(
+        s in str(exc) for s in ("could not connect", "server closed the connection",
+                                "Connection refused", "terminating connection",
+                                "the database system is"))
 
 
 def make_engine(url: str, **kwargs) -> Engine:
