@@ -31,6 +31,7 @@ def create_celery(flask_app=None) -> Celery:
         task_serializer="json", accept_content=["json"], result_serializer="json",
         task_ignore_result=True, task_acks_late=True, task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True,
+        worker_consumer="workers.broker:Consumer",  # lives through a broker restart
         timezone="UTC", enable_utc=True,
         beat_schedule={
             "outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS},
