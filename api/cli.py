@@ -16,6 +16,47 @@ def _progress(items, label, total):
 
 
 def register_cli(app: Flask) -> None:
+    @app.cli.group("staff")
+    def staff():
+        """Staff accounts (the first admin of a new deployment)."""
+
+    @staff.command("create-admin")
+    @click.argument("email")
+    @click.option("--name", "full_name", default="Quản trị hệ thống", show_default=True)
+    @click.password_option("--password", envvar="ADMIN_PASSWORD",
+                           help="12+ characters; else ADMIN_PASSWORD, else asked twice.")
+    def create_admin(email: str, full_name: str, password: str):
+        """An admin account, when no account has this email. Admins then manage staff
+        through /api/v1/admin/staff."""
+        from datetime import datetime, timezone
+
+        from sqlalchemy import select
+
+        from api.identity.models import StaffUser
+        from api.identity.staff import hash_password
+        from api.privacy import audit
+        from api.text import clean
+        cfg = current_app.config["APP"]
+        email = email.strip().lower()
+        if "@" not in email or len(email) > 200:
+            raise click.BadParameter("an email address", param_hint="EMAIL")
+        if not 12 <= len(password) <= 200:
+            raise click.BadParameter("12 to 200 characters", param_hint="--password")
+        if not cfg.is_demo and cfg.is_demo_staff_password(password):
+            raise click.BadParameter("the demo password is refused outside demo mode",
+                                     param_hint="--password")
+        with db.unit_of_work() as session:
+            if session.scalar(select(StaffUser).where(StaffUser.email == email)) is not None:
+                raise click.ClickException(f"{email} already has an account")
+            user = StaffUser(email=email, full_name=clean(full_name), role="admin",
+                             password_hash=hash_password(password), active=True,
+                             created_at=datetime.now(timezone.utc))
+            session.add(user)
+            session.flush()
+            audit.record(session, "staff.created", actor_kind="cli",
+                         detail={"staff_id": user.id, "role": "admin"})
+        click.echo(f"admin {email} created")
+
     @app.cli.group("ref")
     def ref():
         """Reference data."""
