@@ -10,13 +10,14 @@ BOT_VENV := bot/.venv
 BOT_DEPS := bot/requirements.lock $(wildcard bot/requirements-test.txt)
 BOT_STAMP := $(BOT_VENV)/.installed-$(shell cat $(BOT_DEPS) 2>/dev/null | sha1sum | cut -c1-12)
 
-.PHONY: run test test-services install install-bot train-bot openapi bench clean-data help
+.PHONY: run test test-services install install-bot train-bot openapi bench clean-data help chaos
 
 help:
 	@echo "make run    - start API (and, as they land, worker, beat, bot) on embedded defaults"
 	@echo "make test   - install, start what the tests need, run every test"
 	@echo "make openapi - regenerate mobile_contracts/openapi.json"
 	@echo "make bench  - run the benchmarks in bench/"
+	@echo "make chaos  - faults under load (worker kill -9, Redis/PostgreSQL/bot restarts), then reconcile; CHAOS_ARGS=\"--short\" for CI"
 
 run: $(STAMP) $(BOT_STAMP)
 	$(PY) -m scripts.run
@@ -49,6 +50,10 @@ $(BOT_STAMP): $(BOT_DEPS)
 
 openapi: $(STAMP)
 	$(PY) -m scripts.export_openapi
+
+# Its own embedded PostgreSQL and Redis, which it stops and starts (scripts/chaos.py).
+chaos: $(STAMP)
+	$(PY) scripts/chaos.py $(CHAOS_ARGS)
 
 bench: $(STAMP)
 	$(PY) bench/photos.py
