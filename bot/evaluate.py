@@ -36,9 +36,10 @@ os.environ.setdefault("RASA_TELEMETRY_ENABLED", "false")
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from components.vi_text import normalise_code, strip_marks  # noqa: E402
+from components.vi_text import normalise, normalise_code, strip_marks  # noqa: E402
 
 EVAL = HERE / "eval"
+TRAINING = HERE / "data" / "nlu"
 FALLBACK = "nlu_fallback"
 OUT_OF_SCOPE = "out_of_scope"
 # Set → minimum macro-F1 of its intents.
@@ -61,6 +62,13 @@ def load_examples(path: Path) -> list[dict]:
          "entities": list(ex.get("entities") or [])}
         for ex in data.training_examples
     ]
+
+
+def training_overlap(sets: dict[str, list[dict]]) -> list[str]:
+    """Held-out messages that also occur in the training data (compared folded)."""
+    trained = {normalise(ex["text"]) for ex in load_examples(TRAINING)}
+    return sorted({ex["text"] for examples in sets.values() for ex in examples
+                   if normalise(ex["text"]) and normalise(ex["text"]) in trained})
 
 
 def without_diacritics(examples: list[dict]) -> list[dict]:
@@ -143,18 +151,18 @@ class Parser:
         return [self.loop.run_until_complete(self.agent.parse_message(text)) for text in texts]
 
 
-def evaluate(model: Path, sweep: bool = False) -> dict:
+def evaluate(model: Path, sweep: bool = False, sets_dir: Path = EVAL) -> dict:
     started = time.monotonic()
     parser = Parser(model)
     load_seconds = time.monotonic() - started
-    vi = load_examples(EVAL / "vi.yml")
+    vi = load_examples(sets_dir / "vi.yml")
     sets = {
         "vi": vi,
         "vi_no_diacritics": without_diacritics(vi),
-        "teencode": load_examples(EVAL / "teencode.yml"),
-        "en": load_examples(EVAL / "en.yml"),
+        "teencode": load_examples(sets_dir / "teencode.yml"),
+        "en": load_examples(sets_dir / "en.yml"),
     }
-    report: dict = {"model": str(model), "load_seconds": round(load_seconds, 1), "sets": {},
+    report: dict = {"model": str(model), "sets_dir": str(sets_dir), "load_seconds": round(load_seconds, 1), "sets": {},
                     "checks": []}
     checks = report["checks"]
 
@@ -194,7 +202,12 @@ def evaluate(model: Path, sweep: bool = False) -> dict:
         check(f"intent macro-F1 ({name})", f1, F1_THRESHOLDS[name])
         check(f"lang entity accuracy ({name})", lang_accuracy, LANG_THRESHOLDS[name])
 
-    codes = load_examples(EVAL / "codes.yml")
+    overlap = training_overlap({**sets, "oos": load_examples(sets_dir / "oos.yml")})
+    report["training_overlap"] = overlap
+    check("held-out messages found in the training data", len(overlap), 0,
+          higher_is_better=False)
+
+    codes = load_examples(sets_dir / "codes.yml")
     code_parses = parser.parse([ex["text"] for ex in codes])
     parsed += len(code_parses)
     f1, code_errors = code_f1(codes, code_parses)
@@ -205,7 +218,7 @@ def evaluate(model: Path, sweep: bool = False) -> dict:
     }
     check("report_code entity F1 (codes)", f1, CODE_F1_THRESHOLD)
 
-    oos = load_examples(EVAL / "oos.yml")
+    oos = load_examples(sets_dir / "oos.yml")
     oos_parses = parser.parse([ex["text"] for ex in oos])
     parsed += len(oos_parses)
     oos_final = [(p.get("intent") or {}).get("name") for p in oos_parses]
@@ -269,6 +282,8 @@ def print_report(report: dict, verbose: bool) -> None:
                 print(f"  [{name}] lang wrong: {text}")
             for miss in data.get("missed", []):
                 print(f"  [{name}] not caught: {miss}")
+        for text in report["training_overlap"]:
+            print(f"  also in the training data: {text}")
     print("\nresult:", "all thresholds met" if report["passed"] else "THRESHOLD FAILED")
 
 
@@ -277,13 +292,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--model", required=True, type=Path, help="a trained model (.tar.gz)")
     parser.add_argument("--json", type=Path, help="write the full report (with errors) here")
     parser.add_argument("--sweep", action="store_true", help="print a fallback threshold sweep")
+    parser.add_argument("--sets", type=Path, default=EVAL,
+                        help="a folder with the same five files (default: eval/)")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every error")
     args = parser.parse_args(argv)
     if not args.model.exists():
         print(f"no model at {args.model}", file=sys.stderr)
         return 2
     logging.disable(logging.WARNING)
-    report = evaluate(args.model, sweep=args.sweep)
+    report = evaluate(args.model, sweep=args.sweep, sets_dir=args.sets)
     print_report(report, args.verbose)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
