@@ -13,6 +13,7 @@ a report the API will not take from chat (a category that needs a photo, say), g
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -25,6 +26,7 @@ from actions.language import fold, lang_of, nfc, pick
 from actions.replies import try_again_later
 from actions.status import status_label
 
+log = logging.getLogger(__name__)
 FORM = "report_form"
 REPORT_SLOTS = ("report_description", "report_category", "report_location", "report_address",
                 "report_lat", "report_lon", "report_confirm")
@@ -414,6 +416,7 @@ class ActionSubmitReport(Action):
                 report = await api_client.post("/api/v1/reports", body, bearer=str(grant),
                                                idempotency_key=idempotency_key(tracker))
             except api_client.ApiRefused as exc:
+                log.info("the API refused a report from chat: %s %s", exc.status, exc.code)
                 if exc.code == "OUTSIDE_SERVICE_AREA":
                     dispatcher.utter_message(text=pick(
                         lang, "Điểm này nằm ngoài địa bàn tỉnh Bắc Ninh nên hệ thống chưa nhận được "
