@@ -89,7 +89,7 @@ class ActionHumanHandoff(Action):
         dispatcher.utter_message(text="\n".join(
             [pick(lang, "Hiện mình chưa kết nối được với cán bộ qua trò chuyện. Bạn có thể gọi:",
                   "I cannot reach an officer through chat right now. You can call:")]
-            + hotline_lines(lang)))
+            + hotline_lines(lang, chat_channel=False)))
         return events
 
 

@@ -14,7 +14,7 @@ def try_again_later(dispatcher: CollectingDispatcher, lang: str) -> None:
         "Sorry, the system is busy and I could not look that up. Please try again in a few minutes."))
 
 
-def hotline_lines(lang: str) -> list[str]:
+def hotline_lines(lang: str, *, chat_channel: bool = True) -> list[str]:
     """Emergency numbers (national) and the province's line when it is configured."""
     lines = [pick(lang, "• 113 — Công an (an ninh, trật tự)", "• 113 — Police"),
              pick(lang, "• 114 — Cứu hỏa, cứu nạn cứu hộ", "• 114 — Fire and rescue"),
@@ -23,6 +23,11 @@ def hotline_lines(lang: str) -> list[str]:
     if hotline:
         lines.append(pick(lang, f"• {hotline} — Đường dây nóng của tỉnh Bắc Ninh (IOC)",
                           f"• {hotline} — Bac Ninh province hotline (IOC)"))
+    elif chat_channel:   # no number configured (PROVINCE_HOTLINE): the province's own channel is this one
+        lines.append(pick(lang, "• Việc không khẩn cấp: phản ánh ngay tại đây, hoặc nhắn \"gặp cán bộ\" "
+                                "để nói chuyện với Trung tâm IOC Bắc Ninh",
+                          "• Not an emergency: report it right here, or say \"talk to an officer\" to "
+                          "reach the Bac Ninh IOC"))
     return lines
 
 

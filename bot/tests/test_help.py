@@ -78,3 +78,10 @@ def test_core_fallback_suggests_and_forgets_the_message(api):
     messages, events = run(ActionDefaultFallback(), tracker("hmm", intent="greet", slots={"lang": "en"}))
     assert "Here is what I can help with" in texts(messages)
     assert events == [{"event": "rewind", "timestamp": None}]
+
+
+def test_without_a_configured_province_number_the_chat_is_the_province_channel(api):
+    said = texts(run(ActionHotline(), tracker("đường dây nóng", intent="ask_hotline"))[0])
+    assert "gặp cán bộ" in said and "1900" not in said
+    messages, _ = run(ActionHumanHandoff(), tracker("gặp cán bộ", intent="human_handoff"))
+    assert "113" in texts(messages) and "gặp cán bộ" not in texts(messages)
