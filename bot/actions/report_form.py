@@ -22,6 +22,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import api_client, cards, categories
+from actions.codes import find_in_text
 from actions.language import fold, lang_of, nfc, pick
 from actions.replies import try_again_later
 from actions.status import status_label
@@ -32,6 +33,9 @@ REPORT_SLOTS = ("report_description", "report_category", "report_location", "rep
                 "report_lat", "report_lon", "report_confirm")
 # Intents that are never an answer to the form's question: the rules handle them.
 NOT_AN_ANSWER = frozenset({"deny", "human_handoff", "ask_hotline"})
+# Small talk is an answer only when it also describes something ("chào ad, đèn ngõ 5 tắt
+# cả tuần"); otherwise the rules answer it and the form asks its question again.
+SMALL_TALK = frozenset({"greet", "thank", "bot_challenge", "goodbye"})
 MAX_DESCRIPTION = 4000
 MIN_DESCRIPTION = 5
 # Words that only say "I want to report": an opening message made of these and at most
@@ -78,6 +82,19 @@ def _shared_point(tracker: Tracker) -> tuple[float, float] | None:
     if -90 <= lat <= 90 and -180 <= lon <= 180:
         return lat, lon
     return None
+
+
+def aside(tracker: Tracker) -> bool:
+    """The message is not an answer to the form but something else the rules take care of:
+    a "no", a call for a person or the hotlines, small talk, or a tracking code to look up."""
+    intent = _intent(tracker)
+    if intent in NOT_AN_ANSWER:
+        return True
+    text = tracker.latest_message.get("text") or ""
+    if intent in SMALL_TALK:
+        return not describes(text)
+    return intent == "check_status" and (
+        find_in_text(text) is not None or any(tracker.get_latest_entity_values("report_code")))
 
 
 def describes(text: str) -> bool:
@@ -134,7 +151,7 @@ class ValidateReportForm(FormValidationAction):
     async def extract_report_description(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                          domain: dict) -> dict[str, Any]:
         text = _typed_text(tracker)
-        if text is None or _intent(tracker) in NOT_AN_ANSWER:
+        if text is None or aside(tracker):
             return {}
         requested = tracker.get_slot("requested_slot")
         if requested == "report_description":
@@ -150,7 +167,7 @@ class ValidateReportForm(FormValidationAction):
             return {"report_category": str(chosen)}
         requested = tracker.get_slot("requested_slot")
         text = _typed_text(tracker)
-        if text is None or _intent(tracker) in NOT_AN_ANSWER:
+        if text is None or aside(tracker):
             return {}
         if requested is None and tracker.get_slot("report_category") is None:
             # The opening message names a kind of problem: keep it when one clearly wins.
@@ -171,7 +188,7 @@ class ValidateReportForm(FormValidationAction):
         if tracker.get_slot("requested_slot") != "report_location":
             return {}
         text = _typed_text(tracker)
-        if text is None or _intent(tracker) in NOT_AN_ANSWER:
+        if text is None or aside(tracker):
             return {}
         return {"report_location": text}
 
@@ -182,7 +199,7 @@ class ValidateReportForm(FormValidationAction):
         intent = _intent(tracker)
         if intent == "affirm":
             return {"report_confirm": True}
-        if intent in NOT_AN_ANSWER:
+        if aside(tracker):
             return {}                          # "no" cancels: the rules take over
         if _shared_point(tracker) is not None:
             return {"report_confirm": None}    # a new point: read the report back again

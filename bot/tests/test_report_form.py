@@ -258,3 +258,14 @@ def test_idempotency_key_is_one_per_form():
     assert idempotency_key(first) == idempotency_key(later)
     again = tracker(events=FORM_RAN + [{"event": "active_loop", "name": "report_form", "timestamp": 1764000100.0}])
     assert idempotency_key(again) != idempotency_key(first)
+
+
+def test_asides_are_not_answers(api):
+    assert validate("bạn là bot à", intent="bot_challenge", requested="report_description")[1] == {}
+    assert validate("cảm ơn nhé", intent="thank", requested="report_location")[1] == {}
+    assert validate("PA-2026-000123 đến đâu rồi", intent="check_status", requested="report_description")[1] == {}
+    assert validate("tạm biệt", intent="goodbye", requested="report_confirm")[1] == {}
+    # Small talk that also describes the problem is an answer all the same.
+    text = "chào ad, đèn đường ngõ 5 Kinh Dương Vương tắt cả tuần"
+    assert validate(text, intent="greet", requested="report_description")[1] == {
+        "report_description": text, "report_category": "streetlight_out"}
