@@ -18,8 +18,8 @@ picking one of (weights in brackets):
   chat    [10]  POST /api/v1/chat
 The concurrency goes up step by step (``--steps``), each step ``--seconds`` / steps long.
 Per step: reports/s, requests/s, p50/p95/p99 per kind, error rate (any non-2xx or no
-answer). Saturation: the first step where requests/s grew < 5 % over the step before, or
-p95 over all requests > 1 s, or errors > 1 %. The load generator runs on the same two
+answer). Saturation: the first step where requests/s is within 5 % of the run's peak
+(throughput stopped growing), or p95 over all requests > 1 s, or errors > 1 %. The load generator runs on the same two
 cores as the system under test: its figures are a floor for a separate client machine.
 Last line: one JSON object.
 """
@@ -160,20 +160,31 @@ def run_step(concurrency: int, seconds: float, shared: Shared) -> dict:
 
 
 def saturation(steps: list[dict]) -> dict | None:
-    for before, step in zip([None] + steps, steps):
+    """The first step where the system stops giving more: throughput within 5 % of the
+    run's peak (the plateau; more users from there on only wait longer), p95 over all
+    requests above 1 s, or more than 1 % errors. On a shared machine one step's req/s can
+    dip; the plateau against the peak is steadier than step-over-step growth."""
+    peak = max(s["req_per_s"] for s in steps)
+    found = []
+    for i, step in enumerate(steps):
         reasons = []
-        if before is not None and step["req_per_s"] < before["req_per_s"] * 1.05:
-            reasons.append(f"req/s {before['req_per_s']} → {step['req_per_s']} (< +5 %)")
+        if step["req_per_s"] >= 0.95 * peak and i + 1 < len(steps):
+            reasons.append(f"throughput plateau: {step['req_per_s']} req/s, peak {peak}")
         if step["p95_ms"] is not None and step["p95_ms"] > 1000:
             reasons.append(f"p95 {step['p95_ms']} ms > 1 s")
         if step["error_rate"] > 0.01:
             reasons.append(f"errors {step['error_rate'] * 100:.2f} % > 1 %")
         if reasons:
-            return {"concurrency": step["concurrency"], "reasons": reasons,
-                    "last_good_concurrency": before["concurrency"] if before else None,
-                    "last_good_req_per_s": before["req_per_s"] if before else None,
-                    "last_good_reports_per_s": before["reports_per_s"] if before else None}
-    return None
+            found.append((i, reasons))
+    if not found:
+        return None
+    i, reasons = found[0]
+    later = {"p95_over_1s_at": next((s["concurrency"] for s in steps if s["p95_ms"] > 1000), None),
+             "errors_over_1pct_at": next((s["concurrency"] for s in steps
+                                          if s["error_rate"] > 0.01), None)}
+    return {"concurrency": steps[i]["concurrency"], "reasons": reasons,
+            "req_per_s": steps[i]["req_per_s"], "reports_per_s": steps[i]["reports_per_s"],
+            "p95_ms": steps[i]["p95_ms"], **later}
 
 
 def main() -> int:
@@ -237,8 +248,8 @@ def main() -> int:
     }
     if sat:
         print(f"saturation at {sat['concurrency']} users: {'; '.join(sat['reasons'])}; "
-              f"last good step {sat['last_good_concurrency']} users, "
-              f"{sat['last_good_req_per_s']} req/s")
+              f"{sat['reports_per_s']} reports/s, p95 {sat['p95_ms']} ms; p95 > 1 s from "
+              f"{sat['p95_over_1s_at']} users, errors > 1 % from {sat['errors_over_1pct_at']}")
     else:
         print("no saturation within the steps")
     print(json.dumps(summary, ensure_ascii=False))
