@@ -34,7 +34,11 @@ LANG_ENTITY = "lang"
     DefaultV1Recipe.ComponentType.ENTITY_EXTRACTOR, is_trainable=False
 )
 class LanguageDetector(GraphComponent, EntityExtractorMixin):
-    """Adds ``{"entity": "lang", "value": "en"|"vi"}`` spanning the message."""
+    """Adds ``{"entity": "lang", "value": "en"|"vi"}`` spanning the message.
+
+    Messages that say nothing about their language ("ok", "PA-2026-000123", "👍")
+    get no entity, so the slot keeps the language of the conversation.
+    """
 
     @classmethod
     def create(
@@ -53,9 +57,12 @@ class LanguageDetector(GraphComponent, EntityExtractorMixin):
     def process(self, messages: List[Message]) -> List[Message]:
         for message in messages:
             text = message.get(TEXT) or ""
+            lang = detect_language(text, default=None)
+            if lang is None:  # "ok", a bare code: the conversation keeps its language
+                continue
             entity = {
                 ENTITY_ATTRIBUTE_TYPE: LANG_ENTITY,
-                ENTITY_ATTRIBUTE_VALUE: detect_language(text),
+                ENTITY_ATTRIBUTE_VALUE: lang,
                 ENTITY_ATTRIBUTE_START: 0,
                 ENTITY_ATTRIBUTE_END: len(text),
                 EXTRACTOR: self.name,

@@ -202,19 +202,30 @@ thoi khoi chinh cam nghe hieu roi biet muon phai dang ky hoa chuyen
 """.split()) - _ENGLISH
 
 
-def detect_language(text: str) -> str:
-    """``"vi"`` or ``"en"`` for a message; Vietnamese when in doubt.
+def detect_language(text: str, default: str | None = "vi") -> str | None:
+    """``"vi"`` or ``"en"`` for a message; ``default`` when nothing tells.
 
-    Any Vietnamese diacritic decides for Vietnamese. Otherwise the folded words
-    vote: English function and tourist words against frequent Vietnamese
-    syllables and chat shorthand (shorthand counts as Vietnamese). Words both
-    languages use in chat ("bot", "ai", "ok") do not vote.
+    Words vote. For Vietnamese: a lowercase word with diacritics, a frequent
+    Vietnamese syllable typed without them, chat shorthand. For English: English
+    function and tourist words. Capitalised words with diacritics do not vote, so
+    "Where is Chùa Dâu?" stays English; single letters ("a" is English and folded
+    "à"/"ạ") and words both languages use in chat ("bot", "ai", "ok") do not vote
+    either. A tie is Vietnamese; no vote at all ("ok", a bare code) gives ``default``,
+    so the detector can leave the conversation's language as it was.
     """
-    text = nfc(text or "")
-    if has_marks(text):
-        return "vi"
-    # Single letters do not vote ("a" is English and folded "à"/"ạ" alike).
-    words = [w for w in re.findall(r"[a-z']+", text.lower()) if len(w) > 1]
-    english = sum(1 for w in words if w in _ENGLISH)
-    vietnamese = sum(1 for w in words if w in _VIETNAMESE or (w in TEENCODE and w not in _ENGLISH))
+    english = vietnamese = 0
+    for word in _WORD.findall(nfc(text or "")):
+        if has_marks(word):
+            title_case = word[:1].isupper() and not word.isupper()
+            vietnamese += 0 if title_case else 1
+            continue
+        for part in re.findall(r"[a-z']+", word.lower()):
+            if len(part) < 2:
+                continue
+            if part in _ENGLISH:
+                english += 1
+            elif part in _VIETNAMESE or part in TEENCODE:
+                vietnamese += 1
+    if not english and not vietnamese:
+        return default
     return "en" if english > vietnamese else "vi"

@@ -160,9 +160,21 @@ def test_code_regex_matches_the_api():
     ("thank you so much", "en"),
     ("is there a festival this weekend", "en"),
     ("", "vi"),
+    # Capitalised place names inside English do not make it Vietnamese.
+    ("Where is Chùa Dâu?", "en"),
+    ("What time does Đền Đô open", "en"),
+    ("Đèn đường hỏng", "vi"),
+    ("ĐÈN ĐƯỜNG HỎNG", "vi"),
+    ("Bắc Ninh có gì", "vi"),
 ])
 def test_detect_language(text, lang):
     assert vi_text.detect_language(text) == lang
+
+
+@pytest.mark.parametrize("text", ["ok", "PA-2026-000123", "👍", "Đồi Lim", "...", "hellu bot"])
+def test_no_language_evidence_keeps_the_conversation_language(text):
+    assert vi_text.detect_language(text, default=None) is None
+    assert vi_text.detect_language(text) == "vi"
 
 
 def test_places_yml_is_current():
