@@ -12,6 +12,7 @@ from actions.codes import canonical, find_in_text
 from actions.language import lang_of, pick
 from actions.replies import hotline_lines, suggestion_buttons
 from actions.status import ActionCheckStatus
+from actions.tourism import ActionTourismPlaceInfo, is_follow_up
 
 TRANSCRIPT_TURNS = 20
 MAX_TURN_TEXT = 1000
@@ -104,6 +105,8 @@ class ActionFallback(Action):
         if any(canonical(str(v)) for v in tracker.get_latest_entity_values("report_code")) \
                 or find_in_text(tracker.latest_message.get("text")):
             return await ActionCheckStatus().run(dispatcher, tracker, domain)
+        if tracker.get_slot("last_place") and is_follow_up(tracker.latest_message.get("text")):
+            return await ActionTourismPlaceInfo().run(dispatcher, tracker, domain)
         lang = lang_of(tracker)
         dispatcher.utter_message(
             text=pick(lang, "Xin lỗi, mình chưa hiểu ý bạn. Mình có thể giúp những việc sau:",

@@ -1,5 +1,5 @@
-"""A new session (after an hour's silence) keeps the conversation's language and the last
-tracking code, and nothing of a report left half-written: a report started tomorrow must
+"""A new session (after an hour's silence) keeps the conversation's language, the last
+tracking code and the last place talked about, and nothing of a report left half-written: a report started tomorrow must
 not inherit yesterday's description."""
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActionExecuted, SessionStarted, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-CARRIED_OVER = ("lang", "report_code")
+CARRIED_OVER = ("lang", "report_code", "last_place")
 
 
 class ActionSessionStart(Action):

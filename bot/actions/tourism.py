@@ -6,10 +6,12 @@ local time; the actions only choose, shorten and phrase.
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from typing import Any
 
 from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import api_client, cards
@@ -21,6 +23,10 @@ SIGHTS = ("pagoda", "temple", "communal_house", "church", "museum", "historic_si
           "park_nature")
 STAYS = ("hotel_homestay",)
 LIST_SIZE = 5
+# A follow-up about the place just discussed ("giá vé bao nhiêu?", "is it open now?"):
+# folded words about tickets and opening hours.
+FOLLOW_UP = re.compile(r"\b(gia ve|ve vao|bao nhieu tien|mo cua|dong cua|may gio|gio mo|"
+                       r"ticket|price|fee|open|close|hours)\b")
 SHORT_DESCRIPTION = 280
 
 
@@ -175,13 +181,17 @@ class ActionTourismPlaceInfo(Action):
         lang = lang_of(tracker)
         asked = next(tracker.get_latest_entity_values("place"), None)
         typed = (tracker.latest_message.get("text") or "").strip()
-        if not asked and (not typed or typed.startswith("/")):
+        earlier = tracker.get_slot("last_place")
+        if not asked and (not typed or typed.startswith("/")) and not earlier:
             dispatcher.utter_message(text=pick(lang, "Bạn muốn hỏi về địa điểm nào?",
                                                "Which place would you like to know about?"))
             return []
         try:
-            place = await find_place(str(asked) if asked else None, typed, lang)
-        except api_client.ApiRefused:
+            place = await find_place(str(asked) if asked else None, typed, lang) \
+                if asked or (typed and not typed.startswith("/")) else None
+            if place is None and not asked and earlier:   # "and the tickets?" about the last one
+                place = await api_client.get(f"/api/v1/places/{int(earlier)}", params={"lang": lang})
+        except (api_client.ApiRefused, ValueError):
             place = None
         except api_client.ApiUnavailable:
             try_again_later(dispatcher, lang)
@@ -220,7 +230,12 @@ class ActionTourismPlaceInfo(Action):
                               f"🎉 Coming up: {event['name']} ({local_date(event['start'], lang)})"))
         dispatcher.utter_message(text="\n".join(lines))
         dispatcher.utter_message(json_message=card)
-        return []
+        return [SlotSet("last_place", str(place["id"]))]
+
+
+def is_follow_up(text: str | None) -> bool:
+    """A question about tickets or opening hours that names no place."""
+    return bool(text) and FOLLOW_UP.search(fold(text)) is not None
 
 
 def dates_text(item: dict, lang: str) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
+from actions.help import ActionFallback
 from actions.language import LOCAL_TZ
 from actions.tourism import (ActionTourismAccommodation, ActionTourismAttractions, ActionTourismEvents,
                              ActionTourismFood, ActionTourismPlaceInfo, dates_text, hours_text)
@@ -109,3 +110,19 @@ def test_words_for_hours_and_dates():
     assert hours_text({"open_now": None, "note": "Mở cửa tự do"}, now, "vi") == "Mở cửa tự do"
     one_day = {"start": "2027-03-01", "end": "2027-03-01", "main_day": "2027-03-01", "lunar_date": None}
     assert dates_text(one_day, "en") == "01/03/2027"
+
+
+def test_a_follow_up_about_the_last_place(api):
+    api.places.append(place(3, "Chùa Dâu", tickets=[{"label": "Vào cửa", "price_vnd": 20000}]))
+    _, events = run(ActionTourismPlaceInfo(), tracker(
+        "chùa Dâu ở đâu", intent="tourism_place_info", entities=[{"entity": "place", "value": "Chùa Dâu"}]))
+    assert events == [{"event": "slot", "name": "last_place", "value": "3", "timestamp": None}]
+    # Named nowhere: the place just discussed (as a place question or as a fallback).
+    messages, _ = run(ActionTourismPlaceInfo(), tracker("giá vé bao nhiêu", intent="tourism_place_info",
+                                                        slots={"last_place": "3"}))
+    assert cards(messages, "place")[0]["price_text"] == "Vào cửa: 20.000 đ"
+    messages, _ = run(ActionFallback(), tracker("gia ve bao nhieu", intent="nlu_fallback",
+                                                slots={"last_place": "3"}))
+    assert cards(messages, "place")[0]["id"] == 3
+    messages, _ = run(ActionFallback(), tracker("gia ve bao nhieu", intent="nlu_fallback"))
+    assert not cards(messages, "place") and "chưa hiểu" in texts(messages)
