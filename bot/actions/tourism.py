@@ -112,7 +112,8 @@ def place_card(item: dict, now: datetime, lang: str, tickets: list[dict] | None 
 
 
 async def _list_places(dispatcher: CollectingDispatcher, tracker: Tracker, kinds: tuple[str, ...],
-                       intro: tuple[str, str], empty: tuple[str, str]) -> list[dict[str, Any]]:
+                       intro: tuple[str, str], empty: tuple[str, str], *,
+                       show_hours: bool = True) -> list[dict[str, Any]]:
     lang = lang_of(tracker)
     params: list[tuple[str, str]] = [("kind", k) for k in kinds]
     params += [("lang", lang), ("limit", str(LIST_SIZE))]
@@ -134,7 +135,7 @@ async def _list_places(dispatcher: CollectingDispatcher, tracker: Tracker, kinds
         line = f"• {item['name']}"
         if item.get("distance_m") is not None:
             line += f" (~{item['distance_m'] / 1000:.1f} km)"
-        status = hours_text(item, now, lang)
+        status = hours_text(item, now, lang) if show_hours else None   # hotels: always open
         if status:
             line += f" — {status}"
         lines.append(line)
@@ -169,7 +170,7 @@ class ActionTourismAccommodation(Action):
         return await _list_places(dispatcher, tracker, STAYS,
                                   ("Một số nơi lưu trú ở Bắc Ninh:", "Some places to stay in Bac Ninh:"),
                                   ("Mình chưa có dữ liệu khách sạn, homestay.",
-                                   "I have no hotels or homestays listed yet."))
+                                   "I have no hotels or homestays listed yet."), show_hours=False)
 
 
 class ActionTourismPlaceInfo(Action):

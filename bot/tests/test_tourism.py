@@ -70,6 +70,7 @@ def test_where_to_stay(api):
     api.places += [place(1, "Đền Đô", kind="temple"), place(2, "Khách sạn A", kind="hotel_homestay")]
     messages, _ = run(ActionTourismAccommodation(), tracker("khách sạn", intent="tourism_accommodation"))
     assert [c["name"] for c in cards(messages, "place")] == ["Khách sạn A"]
+    assert "Khách sạn A\n" in texts(messages) + "\n" and "mở cửa" not in texts(messages)
     assert api.calls("GET", "/api/v1/places")[0].query["kind"] == ["hotel_homestay"]
 
 
