@@ -11,7 +11,7 @@ files). Unset, the counters live in this one process (tests, ``flask run``).
 
 Access: with ``METRICS_TOKEN`` set, only ``Authorization: Bearer <token>`` reads them, from
 anywhere; unset, only callers on loopback or a private network (the address is the
-socket's, or the one ``TRUSTED_PROXY_COUNT`` proxies vouch for).
+socket's, or the one ``TRUSTED_PROXY_COUNT`` proxies vouch for: ``caller_address``).
 """
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, REGISTRY, Counter, Histogram
 from prometheus_client import multiprocess
 
 from api.errors import ApiError
+from api.security.ratelimit import caller_address
 
 bp = Blueprint("metrics", __name__)
 
@@ -104,27 +105,8 @@ def _check_access() -> None:
             return
         raise ApiError(401, "UNAUTHENTICATED", "Metrics need the METRICS_TOKEN bearer token.",
                        headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
-    address = _caller_address()
+    address = caller_address()
     if address is not None and any(address in net for net in _PRIVATE_NETS):
         return
     raise ApiError(403, "FORBIDDEN", "Metrics are served to loopback and private networks "
                                      "only (or set METRICS_TOKEN).")
-
-
-def _caller_address():
-    """The caller's address as ``api.security.ratelimit.client_ip`` finds it (behind
-    ``TRUSTED_PROXY_COUNT`` proxies, the one the outermost trusted proxy saw), unaggregated."""
-    hops = current_app.config["APP"].TRUSTED_PROXY_COUNT
-    address = request.remote_addr or ""
-    if hops > 0:
-        forwarded = [p.strip() for p in request.headers.get("X-Forwarded-For", "").split(",")
-                     if p.strip()]
-        if len(forwarded) >= hops:
-            address = forwarded[-hops]
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return None
-    if ip.version == 6 and ip.ipv4_mapped is not None:
-        return ip.ipv4_mapped
-    return ip

@@ -190,10 +190,10 @@ def enabled() -> bool:
     return _config().rate_limits_on
 
 
-def client_ip() -> str:
+def caller_address() -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     """The caller's address. Behind ``TRUSTED_PROXY_COUNT`` reverse proxies, the address the
-    outermost trusted proxy saw (X-Forwarded-For is otherwise ignored: anyone can send it).
-    An IPv6 caller is counted by its /64, which one subscriber usually holds whole."""
+    outermost trusted proxy saw (X-Forwarded-For is otherwise ignored: anyone can send it);
+    an IPv4-mapped IPv6 address as IPv4; None when it is not an address."""
     hops = getattr(_config(), "TRUSTED_PROXY_COUNT", 0)
     address = request.remote_addr or ""
     if hops > 0:
@@ -204,10 +204,19 @@ def client_ip() -> str:
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
-        return address or "unknown"
+        return None
+    if ip.version == 6 and ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    return ip
+
+
+def client_ip() -> str:
+    """The caller's address as rate limits count it: an IPv6 caller by its /64, which one
+    subscriber usually holds whole."""
+    ip = caller_address()
+    if ip is None:
+        return request.remote_addr or "unknown"
     if ip.version == 6:
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
         return str(ipaddress.ip_network(f"{ip}/64", strict=False))
     return str(ip)
 
