@@ -132,6 +132,8 @@ def main() -> int:
         if name.startswith("bot-"):
             child_env = bot.base_env(**{k: v for k, v in env.items() if k.startswith("RASA_")},
                                      IOC_API_URL=f"http://127.0.0.1:{env.get('PORT', '8000')}",
+                                     IOC_PUBLIC_URL=env.get("IOC_PUBLIC_URL")
+                                     or env["PUBLIC_BASE_URL"],
                                      ACTION_ENDPOINT_URL=f"http://127.0.0.1:"
                                      f"{env.get('ACTIONS_PORT', '5055')}/webhook")
             children[name] = subprocess.Popen(cmd, cwd=bot.BOT, env=child_env,
