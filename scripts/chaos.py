@@ -45,7 +45,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "bench"))
 sys.path.insert(0, str(ROOT))
 
-from harness import Client, Stack, free_port, photo_upload_body  # noqa: E402
+from harness import Client, Stack, free_port, percentile, photo_upload_body  # noqa: E402
 from tests.stubs.fcm import FcmStub  # noqa: E402
 from tests.stubs.nominatim import NominatimStub  # noqa: E402
 from tests.stubs.webhook import WebhookReceiver  # noqa: E402
@@ -114,6 +114,7 @@ class Ledger:
         self.phase = "steady"
         self.statuses: Counter = Counter()            # (kind, status) → n
         self.by_phase: Counter = Counter()            # (phase, status) → n
+        self.latency: dict = defaultdict(list)        # phase → ms of every answer
         self.acked: dict[str, str] = {}               # Idempotency-Key → report code
         self.ack_times: list[float] = []
         self.replayed = 0
@@ -131,10 +132,11 @@ class Ledger:
             if len(self.violations) < 200:
                 self.violations.append(f"t={self.now()}s {text}")
 
-    def seen(self, kind: str, status: int | None, headers) -> None:
+    def seen(self, kind: str, status: int | None, headers, ms: float = 0.0) -> None:
         with self.lock:
             self.statuses[(kind, status)] += 1
             self.by_phase[(self.phase, status)] += 1
+            self.latency[self.phase].append(ms)
         if status is None:
             self.violation(f"{kind}: no HTTP answer (connection failed)")
         elif status >= 500 and status != 503:
@@ -148,12 +150,14 @@ def call(ledger: Ledger, client: Client, kind: str, method: str, path: str, body
     """One logical request: resent as it was (same body, same key) until a 2xx/4xx."""
     give_up = time.monotonic() + GIVE_UP_SECONDS
     while True:
+        started = time.perf_counter()
         try:
             status, raw = client.request(method, path, body, headers)
         except (OSError, http.client.HTTPException):
             client.conn.close()
             status, raw = None, b""
-        ledger.seen(kind, status, client.headers if status else None)
+        ledger.seen(kind, status, client.headers if status else None,
+                    (time.perf_counter() - started) * 1000)
         if status is not None and status < 500 and status != 429:
             return status, raw
         if not retry or time.monotonic() > give_up:
@@ -542,9 +546,14 @@ def main() -> int:
     print("\nHTTP answers by kind")
     for (kind, status), n in sorted(ledger.statuses.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
         print(f"  {kind:<8} {str(status):>5} {n:>7}")
-    print("\nHTTP answers during each fault")
-    for (phase, status), n in sorted(ledger.by_phase.items(), key=lambda kv: (kv[0][0], str(kv[0][1]))):
-        print(f"  {phase:<20} {str(status):>5} {n:>7}")
+    print("\nHTTP answers during each fault (latency of each answer, ms)")
+    for phase in sorted(ledger.latency):
+        statuses = ", ".join(f"{s}: {n}" for (ph, s), n in sorted(ledger.by_phase.items(),
+                                                                 key=lambda kv: str(kv[0][1]))
+                             if ph == phase)
+        ms = sorted(ledger.latency[phase])
+        print(f"  {phase:<20} p50 {percentile(ms, 50):>8} p95 {percentile(ms, 95):>8} "
+              f"max {round(ms[-1], 1):>8}   {statuses}")
     print("\nreconciliation")
     for c in checks:
         print(f"  [{'ok' if c['ok'] else 'FAIL':>4}] {c['check']}: "
@@ -563,6 +572,10 @@ def main() -> int:
         "http": {str(s): sum(n for (_k, st), n in ledger.statuses.items() if st == s)
                  for s in sorted({st for (_k, st) in ledger.statuses}, key=str)},
         "faults": ledger.timeline, "failed_checks": failed,
+        "latency_ms_by_phase": {ph: {"p50": percentile(sorted(v), 50),
+                                     "p95": percentile(sorted(v), 95),
+                                     "max": round(max(v), 1)}
+                                for ph, v in sorted(ledger.latency.items())},
         "client_violations": len(ledger.violations),
         "cpus": os.cpu_count(),
     }
