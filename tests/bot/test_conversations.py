@@ -95,12 +95,11 @@ def test_status_asks_for_the_code_then_answers(chat, routed):
     assert cards(answer, "report_status")[0]["code"] == routed
 
 
-def test_report_from_chat_is_created_for_a_known_device(app, chat, device):
-    conversation = chat(device)
-    conversation.say("tôi muốn phản ánh đèn đường bị hỏng")
-    replies = conversation.say("Đèn đường trước cổng chợ Nhớn tắt cả tuần nay")
-    for _ in range(4):   # the form asks what it still needs: location, then confirmation
-        if cards(replies, "report_created"):
+def _fill_report_form(conversation, replies, wanted: str):
+    """Answer what the form still asks (a location, then the confirmation) until a ``wanted``
+    card comes."""
+    for _ in range(4):
+        if cards(replies, wanted):
             break
         payloads = buttons(replies)
         if any(p.startswith("/share_location") for p in payloads) or "vị trí" in texts(replies) \
@@ -111,10 +110,32 @@ def test_report_from_chat_is_created_for_a_known_device(app, chat, device):
             replies = conversation.say("đúng rồi, gửi đi")
         else:
             replies = conversation.say("đúng rồi")
+    return replies
+
+
+def test_report_from_chat_is_created_for_a_known_device(app, chat, device):
+    """Noise needs no photo: the bot sends the report with the conversation's grant."""
+    conversation = chat(device)
+    conversation.say("tôi muốn phản ánh tiếng ồn")
+    replies = conversation.say("Quán karaoke cạnh chợ Nhớn hát to đến 1 giờ sáng mấy đêm liền")
+    replies = _fill_report_form(conversation, replies, "report_created")
     [created] = cards(replies, "report_created")
     mine = conversation.client.get("/api/v1/me/reports", headers=device).json["items"]
     assert [r["code"] for r in mine] == [created["code"]]
-    assert mine[0]["category"]["code"] == "streetlight_out"
+    assert mine[0]["category"]["code"] == "noise"
+
+
+def test_a_report_that_needs_a_photo_goes_to_the_app_with_the_form_filled(app, chat, device):
+    """A chat carries no photo: a streetlight report (photo required) becomes a deep link to
+    the app's form, filled, and nothing is created behind the citizen's back."""
+    conversation = chat(device)
+    conversation.say("tôi muốn phản ánh đèn đường bị hỏng")
+    replies = conversation.say("Đèn đường trước cổng chợ Nhớn tắt cả tuần nay")
+    replies = _fill_report_form(conversation, replies, "report_draft")
+    [draft] = cards(replies, "report_draft")
+    assert draft["deep_link"].startswith("bacninhioc://report/new?")
+    assert "streetlight_out" in draft["deep_link"]
+    assert conversation.client.get("/api/v1/me/reports", headers=device).json["items"] == []
 
 
 def test_anonymous_report_is_handed_to_the_app(chat):
