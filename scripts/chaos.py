@@ -6,8 +6,10 @@
 A private stack in a scratch directory: embedded PostgreSQL and Redis (this script stops
 and starts them), migrations and reference data (bench/harness.py ``Stack``), the API under
 gunicorn, two Celery workers, beat, and loopback stand-ins for FCM, the IOC webhook
-subscriber, Nominatim and the chatbot (a Rasa REST stand-in on a fixed port, so stopping it
-is the bot going down: the real bot is exercised in tests/bot/ and bench/chat.py).
+subscriber and Nominatim. The bot: the trained one (Rasa server and action server, as in
+``make run``) when bot/models holds a model for the bot as it is (``--bot auto``, the
+default), else a stand-in for Rasa's REST channel on a fixed port (``--bot stand-in``);
+the run says which.
 
 Several client threads, each a citizen with a registered device, send reports with photos
 at ``--rate`` reports/s in total; each request is retried with the same body and
@@ -17,7 +19,8 @@ talks to the bot all along. Meanwhile, one after the other:
 1. ``kill -9`` of one worker (pool included), then a replacement worker;
 2. Redis stopped, down for ``--down`` seconds (5), started again;
 3. PostgreSQL stopped (fast shutdown), down 5 s, started again;
-4. the bot stopped for 5 s (chat answers 503 BOT_UNAVAILABLE), started again.
+4. the bot stopped for 5 s (chat answers 503 BOT_UNAVAILABLE), started again (the real
+   Rasa server then loads its model again before it answers).
 
 Then the load stops, the system settles (outbox drained, no delivery pending) and the
 database is reconciled: every acknowledged report exists once under its key, each was
@@ -65,6 +68,9 @@ def log(message: str) -> None:
 # --- the bot: a Rasa REST stand-in that can go down and come back on the same port ----------
 
 class BotStandIn:
+    """Rasa's REST channel answered by a loopback stand-in (instant restarts)."""
+    kind = "rasa-rest-stand-in"
+
     def __init__(self) -> None:
         self.port = free_port()
         self.server: ThreadingHTTPServer | None = None
@@ -100,9 +106,68 @@ class BotStandIn:
             self.server.server_close()
             self.server = None
 
+    def launch(self, api_url: str, log_dir: Path) -> None:
+        pass
+
+    close = stop
+
+    @property
+    def state(self) -> str:
+        return "up" if self.server is not None else "down"
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+
+class RealBot:
+    """The trained bot (bot/models, see scripts/bot.py): Rasa server and action server.
+    Stopping it stops the Rasa server; starting it again waits until the model is loaded."""
+    kind = "rasa"
+
+    def __init__(self) -> None:
+        from scripts import bot
+        self.bot, self.model = bot, bot.model_path()
+        self.rasa_port, self.actions_port = free_port(), free_port()
+        self.procs = None
+        self.state = "starting"  # "down" from stop() until start(); "starting" while loading
+        self.api_url, self.log_dir = "", Path(".")
+
+    @staticmethod
+    def usable() -> bool:
+        from scripts import bot
+        return bot.available() and bot.model_path().exists()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.rasa_port}"
+
+    def launch(self, api_url: str, log_dir: Path) -> None:
+        self.api_url, self.log_dir = api_url, log_dir
+        self.procs = self.bot.start(self.model, api_url=api_url, rasa_port=self.rasa_port,
+                                    actions_port=self.actions_port, log_dir=log_dir)
+        self.procs.wait_ready(300)
+        self.state = "up"
+
+    def stop(self) -> None:
+        self.state = "down"
+        self.procs.stop_one("rasa")
+
+    def start(self) -> None:
+        self.state = "starting"
+        cmd = self.bot.commands(self.model, rasa_port=self.rasa_port,
+                                actions_port=self.actions_port)["rasa"]
+        env = self.bot.base_env(IOC_API_URL=self.api_url, ACTION_ENDPOINT_URL=(
+            f"http://127.0.0.1:{self.actions_port}/webhook"))
+        self.procs.procs["rasa"] = subprocess.Popen(
+            cmd, cwd=self.bot.BOT, env=env, stdout=open(self.log_dir / "bot-rasa.log", "ab"),
+            stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs.wait_ready(300)
+        self.state = "up"
+
+    def close(self) -> None:
+        if self.procs is not None:
+            self.procs.stop()
 
 
 # --- what the clients saw ----------------------------------------------------------------------
@@ -219,16 +284,15 @@ def reporter(ledger: Ledger, port: int, n_client: int, run: str, interval: float
         time.sleep(max(0.0, next_at - time.monotonic()))
 
 
-def chatter(ledger: Ledger, port: int, bot: BotStandIn, run: str, stop: threading.Event) -> None:
+def chatter(ledger: Ledger, port: int, bot, run: str, stop: threading.Event) -> None:
     client = Client(port, timeout=20)
     headers = {"Content-Type": "application/json", "X-Device-Id": f"chaos-chat-{run}"}
     while not stop.is_set():
-        state_before = "down" if bot.server is None else "up"
+        state_before = bot.state
         status, raw = call(ledger, client, "chat", "POST", "/api/v1/chat",
                            json.dumps({"sender": f"chaos-conv-{run}", "message": "xin chào"}), headers,
                            retry=False)
-        state = state_before if ("down" if bot.server is None else "up") == state_before \
-            else "changing"
+        state = state_before if bot.state == state_before else "changing"
         code = ""
         if status and status != 200:
             try:
@@ -245,7 +309,7 @@ def chatter(ledger: Ledger, port: int, bot: BotStandIn, run: str, stop: threadin
 # --- the faults ----------------------------------------------------------------------------
 
 class Faults:
-    def __init__(self, stack: Stack, ledger: Ledger, bot: BotStandIn, workers: list,
+    def __init__(self, stack: Stack, ledger: Ledger, bot, workers: list,
                  down: float) -> None:
         self.stack, self.ledger, self.bot, self.workers, self.down = (
             stack, ledger, bot, workers, down)
@@ -292,8 +356,9 @@ class Faults:
     def stop_bot(self) -> str:
         self.bot.stop()
         time.sleep(self.down)
+        started = time.monotonic()
         self.bot.start()
-        return f"down {self.down:g}s"
+        return f"{self.bot.kind} down {self.down:g}s, answering {time.monotonic() - started:.0f}s after its start"
 
     def run(self, seconds: float, stop: threading.Event) -> None:
         plan = [(0.15, "kill -9 worker", self.kill_worker),
@@ -460,18 +525,24 @@ def main() -> int:
     parser.add_argument("--down", type=float, default=5.0, help="seconds each server stays down")
     parser.add_argument("--short", action="store_true", help="CI form: 60 s unless --seconds")
     parser.add_argument("--keep", action="store_true", help="keep the scratch directory")
+    parser.add_argument("--bot", choices=("auto", "real", "stand-in"), default="auto",
+                        help="the trained bot when there is a model (auto), or the stand-in")
     args = parser.parse_args()
     if args.seconds is None:
         args.seconds = 60.0 if args.short else 180.0
     run = uuid.uuid4().hex[:8]
 
-    fcm, receiver, nominatim, bot = (FcmStub(PROJECT), WebhookReceiver(SECRET), NominatimStub(),
-                                     BotStandIn())
+    if args.bot == "real" and not RealBot.usable():
+        raise SystemExit("--bot real: no trained model for the bot as it is (make train-bot)")
+    use_real = args.bot == "real" or (args.bot == "auto" and RealBot.usable())
+    bot = RealBot() if use_real else BotStandIn()
+    fcm, receiver, nominatim = FcmStub(PROJECT), WebhookReceiver(SECRET), NominatimStub()
     log("starting embedded PostgreSQL and Redis, migrating, loading reference data")
     stack = Stack(embedded=True, prefix="ioc-chaos-")
     stack.env.update(FCM_URL=fcm.url, FCM_STATIC_TOKEN="chaos-static-token",
                      FIREBASE_PROJECT_ID=PROJECT, DEMO_STAFF_PASSWORD=PASSWORD,
-                     NOMINATIM_URL=nominatim.url, RASA_URL=bot.url, CHAT_TIMEOUT_SECONDS="3",
+                     NOMINATIM_URL=nominatim.url, RASA_URL=bot.url,
+                     CHAT_TIMEOUT_SECONDS="10" if use_real else "3",
                      OUTBOX_LEASE_SECONDS=str(LEASE_SECONDS), PUSH_RETRY_BASE_SECONDS="1",
                      WEBHOOK_RETRY_BASE_SECONDS="1", WORKER_METRICS_PORT="0")
     stack.env.pop("PROMETHEUS_MULTIPROC_DIR", None)
@@ -485,6 +556,8 @@ def main() -> int:
         log("starting two workers and beat")
         workers = [stack.celery_worker(name="worker1"), stack.celery_worker(name="worker2")]
         stack.beat()
+        log(f"the bot: {bot.kind}" + (" (starting Rasa and the action server)" if use_real else ""))
+        bot.launch(f"http://127.0.0.1:{port}", stack.scratch)
         client = Client(port)
         status, raw = client.request("POST", "/api/v1/auth/login", json.dumps(
             {"email": "admin@bacninh-ioc.test", "password": PASSWORD}),
@@ -535,7 +608,8 @@ def main() -> int:
         stack.close(keep=args.keep)
         if args.keep:
             log(f"scratch kept: {stack.scratch}")
-        for stub in (fcm, receiver, nominatim, bot):
+        bot.close()
+        for stub in (fcm, receiver, nominatim):
             stub.stop()
 
     print("\nfaults")
@@ -566,7 +640,7 @@ def main() -> int:
     ok = not failed and not ledger.violations
     result = {
         "ok": ok, "seconds": args.seconds, "rate": args.rate, "clients": args.clients,
-        "down_s": args.down, "bot": "rasa-rest-stand-in",
+        "down_s": args.down, "bot": bot.kind,
         "reports_acknowledged": len(ledger.acked), "replayed": ledger.replayed,
         "client_retries": ledger.retries,
         "http": {str(s): sum(n for (_k, st), n in ledger.statuses.items() if st == s)
