@@ -123,7 +123,7 @@ def main() -> int:
         for i in range(args.turns * 2):
             kind = "nlu_only" if i % 2 == 0 else "api"
             message = rng.choice(NLU_ONLY if kind == "nlu_only" else api_turns)
-            sender = f"bench-{i // 4}"  # four turns per conversation, as in the app
+            sender = f"bench-{kind}-{i // 4:05d}"  # four turns per conversation, as in the app
             elapsed, messages = _chat(client, sender, message)
             assert messages, f"no reply to {message!r}"
             timings[kind].append(elapsed)
