@@ -19,7 +19,7 @@ from api.text import clean
 from api.reports.codes import parse_code
 from api.reports.models import ReportFollower
 from api.reports.service import create_report
-from api.reports.views import geojson_feature, public_event, public_report
+from api.reports.views import geojson_features, public_event, public_report, public_reports
 
 blp = Blueprint("reports", __name__, url_prefix="/api/v1/reports",
                 description="Citizen reports (phản ánh hiện trường)")
@@ -70,9 +70,9 @@ def list_reports(args):
     items, next_cursor = queries.list_reports(db.session, args)
     if args["format"] == "geojson":
         from flask import jsonify
-        return jsonify({"type": "FeatureCollection", "features": [geojson_feature(r) for r in items],
+        return jsonify({"type": "FeatureCollection", "features": geojson_features(items),
                         "next_cursor": next_cursor})
-    return {"items": [public_report(r) for r in items], "next_cursor": next_cursor}
+    return {"items": public_reports(items), "next_cursor": next_cursor}
 
 
 @blp.route("/duplicates")
@@ -82,7 +82,8 @@ def list_reports(args):
 def duplicates(args):
     """Up to 5 open reports of the category within 250 m in the last 30 days: follow one instead."""
     hits = queries.nearby_duplicates(db.session, args["lat"], args["lon"], args["category"])
-    return {"items": [public_report(r) | {"distance_m": d} for r, d in hits]}
+    pages = public_reports([r for r, _ in hits])
+    return {"items": [out | {"distance_m": d} for out, (_, d) in zip(pages, hits)]}
 
 
 @blp.route("/<code>")
@@ -185,4 +186,4 @@ def my_reports(args):
         db.session, citizen.id, include_followed=args["include_followed"], cursor=args.get("cursor"),
         limit=args["limit"])
     db.session.commit()  # a first visit creates the citizen row
-    return {"items": [public_report(r) for r in items], "next_cursor": next_cursor}
+    return {"items": public_reports(items), "next_cursor": next_cursor}

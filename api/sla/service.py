@@ -279,9 +279,23 @@ def recompute_running(session: Session, now: datetime | None = None) -> int:
 
 def public_sla(session: Session, report: Report) -> dict | None:
     """The citizen's clock as the public sees it: due time and state (no percentages)."""
-    row = session.scalar(select(SlaClock).where(SlaClock.report_id == report.id,
-                                                SlaClock.kind == "RESOLVE")
-                         .order_by(SlaClock.cycle.desc(), SlaClock.id.desc()).limit(1))
+    return public_slas(session, [report])[report.id]
+
+
+def public_slas(session: Session, reports: list[Report]) -> dict[int, dict | None]:
+    """``public_sla`` of a page of reports in one query (the latest RESOLVE cycle of each)."""
+    ids = [r.id for r in reports]
+    latest = {}
+    if ids:
+        rows = session.scalars(
+            select(SlaClock).where(SlaClock.report_id.in_(ids), SlaClock.kind == "RESOLVE")
+            .order_by(SlaClock.report_id, SlaClock.cycle.desc(), SlaClock.id.desc())
+            .distinct(SlaClock.report_id))
+        latest = {row.report_id: row for row in rows}
+    return {r.id: _public_clock(r, latest.get(r.id)) for r in reports}
+
+
+def _public_clock(report: Report, row: SlaClock | None) -> dict | None:
     if row is None:
         return None
     state = row.state
