@@ -1,38 +1,33 @@
-"""The worker's consumer, made to live through a broker restart.
+"""The worker's Redis channel, made to live through a broker restart.
 
-Celery 5.7 / kombu 5.7 on Redis: when the broker goes away while the worker holds
-unacknowledged messages (an ETA task, a prefetched one), the consumer collects the lost
-connection — which detaches its transport — and then closes it; closing the channel tries
-to put the unacked messages back through that detached transport and raises
-``AttributeError: 'NoneType' object has no attribute 'hostname'``. That error is not a
-connection error, so it escapes and the whole worker stops ("Unrecoverable error"), and
-with it everything ``make run`` started. ``scripts/chaos.py`` found it.
+kombu 5.7 on Redis: when the broker goes away, the worker's consumer collects the lost
+connection, which detaches its transport (``transport.client = None``), and reconnects
+on a new one. The old connection's channel is still used afterwards: closing it puts the
+unacknowledged messages back (an ETA task, a prefetched one), and a task that was running
+across the restart is acknowledged on it when it ends. Both build a Redis client from the
+detached transport and raise ``AttributeError: 'NoneType' object has no attribute
+'hostname'``, which is not a connection error: it escapes, the whole worker stops
+("Unrecoverable error"), and ``make run`` with it. ``scripts/chaos.py`` found both.
 
-Here that last close may fail quietly: the messages are still in Redis's unacked set
-(kombu restores them after the visibility timeout) and the outbox relay re-sends the work
-they stood for after its lease; tasks are idempotent. The consumer then reconnects as usual.
+Here a channel whose transport is detached raises Redis's ``ConnectionError`` instead,
+which kombu and Celery already handle as a connection error: the close goes on, the late
+ack is logged ("Couldn't ack") and the message stays in Redis's unacked set, to be
+delivered again after the visibility timeout (tasks are idempotent; the outbox relay
+re-sends lost work long before that).
 """
 from __future__ import annotations
 
-import logging
-
-from celery.worker.consumer import Consumer as CeleryConsumer
-
-log = logging.getLogger(__name__)
+from kombu.transport import redis as kombu_redis
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 
-class Consumer(CeleryConsumer):
-    def on_connection_error_after_connected(self, exc):
-        connection = self.connection
-        if connection is not None:
-            close = connection.close
+class Channel(kombu_redis.Channel):
+    def _connparams(self, asynchronous=False):
+        if self.connection.client is None:  # the transport of a lost connection
+            raise RedisConnectionError("this channel's broker connection was closed")
+        return super()._connparams(asynchronous=asynchronous)
 
-            def _close_detached():
-                try:
-                    close()
-                except AttributeError as error:  # the transport is already detached
-                    log.warning("closing the lost broker connection: %s (unacked messages "
-                                "come back after the visibility timeout)", error)
 
-            connection.close = _close_detached
-        super().on_connection_error_after_connected(exc)
+def install() -> None:
+    """Use :class:`Channel` for every Redis broker connection of this process."""
+    kombu_redis.Transport.Channel = Channel

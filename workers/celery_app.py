@@ -31,7 +31,6 @@ def create_celery(flask_app=None) -> Celery:
         task_serializer="json", accept_content=["json"], result_serializer="json",
         task_ignore_result=True, task_acks_late=True, task_reject_on_worker_lost=True,
         worker_prefetch_multiplier=1, broker_connection_retry_on_startup=True,
-        worker_consumer="workers.broker:Consumer",  # lives through a broker restart
         timezone="UTC", enable_utc=True,
         beat_schedule={
             "outbox-relay": {"task": "outbox.relay", "schedule": RELAY_EVERY_SECONDS},
@@ -41,6 +40,8 @@ def create_celery(flask_app=None) -> Celery:
             "reports-autoclose": {"task": "reports.autoclose", "schedule": AUTOCLOSE_EVERY_SECONDS},
         },
     )
+    from workers import broker
+    broker.install()  # lives through a Redis restart (workers/broker.py)
     app.flask_app = flask_app
     flask_app.extensions["celery"] = app
     from workers import metrics
