@@ -3,10 +3,14 @@
 The API never imports ``workers/``: it knows task names, not task code. A
 message that cannot be sent (broker down) is not an error for the request:
 the outbox row written in the same transaction makes the relay send it later.
+After a failed send the API stops trying for ``PAUSE_SECONDS``: while the broker restarts,
+each request would otherwise wait out a connection timeout for a message the relay sends
+anyway.
 """
 from __future__ import annotations
 
 import logging
+import time
 
 from celery import Celery
 from flask import Flask, current_app
@@ -14,6 +18,8 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 log = logging.getLogger(__name__)
+PAUSE_SECONDS = 5.0
+_PAUSED_UNTIL = "task_sender_paused_until"
 
 
 def init_sender(app: Flask, broker_url: str | None) -> None:
@@ -39,11 +45,20 @@ def send_task_after_commit(session: Session, name: str, args: list) -> None:
 
 
 def _flush(session: Session) -> None:
-    for sender, name, args in session.info.pop("tasks_after_commit", []):
+    pending = session.info.pop("tasks_after_commit", [])
+    extensions = current_app.extensions
+    if time.monotonic() < extensions.get(_PAUSED_UNTIL, 0.0):
+        log.info("broker paused after a failure: %d task(s) left to the outbox relay",
+                 len(pending))
+        return
+    for sender, name, args in pending:
         try:
             sender.send_task(name, args=args, retry=False)
         except Exception as exc:  # the outbox relay re-sends it; the request has succeeded
-            log.warning("could not enqueue %s%s now (the outbox will retry): %s", name, args, exc)
+            extensions[_PAUSED_UNTIL] = time.monotonic() + PAUSE_SECONDS
+            log.warning("could not enqueue %s%s now (the outbox will retry; no sends for "
+                        "%.0f s): %s", name, args, PAUSE_SECONDS, exc)
+            return
 
 
 def _forget(session: Session) -> None:
