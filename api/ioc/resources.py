@@ -86,7 +86,7 @@ class IocReportPageOut(Schema):
 @blp.doc(security=IOC_AUTH)
 def reports(args):
     """Reports changed since a time, oldest change first, keyset-paged (no personal data)."""
-    items = feed.page(db.session, updated_since=args["updated_since"], after=args["cursor"],
+    items = feed.page(db.read_session, updated_since=args["updated_since"], after=args["cursor"],
                       open_only=args["open"], limit=args["page_size"] + 1)
     more = len(items) > args["page_size"]
     items = items[:args["page_size"]]
@@ -127,11 +127,11 @@ class EventPageOut(Schema):
     last_id = fields.Integer(metadata={"description": "Pass as 'after' for the next page"})
 
 
-def _events_after(after: int, limit: int, types=None) -> list[IocEvent]:
+def _events_after(session, after: int, limit: int, types=None) -> list[IocEvent]:
     stmt = select(IocEvent).where(IocEvent.id > after)
     if types:
         stmt = stmt.where(IocEvent.type.in_(types))
-    return list(db.session.scalars(stmt.order_by(IocEvent.id).limit(limit)))
+    return list(session.scalars(stmt.order_by(IocEvent.id).limit(limit)))
 
 
 @blp.route("/events")
@@ -141,7 +141,7 @@ def _events_after(after: int, limit: int, types=None) -> list[IocEvent]:
 @blp.doc(security=IOC_AUTH)
 def events(args):
     """The CloudEvents log in id order: catch up after a gap, or sync without webhooks."""
-    rows = _events_after(args["after"], args["limit"], args["types"])
+    rows = _events_after(db.read_session, args["after"], args["limit"], args["types"])
     return {"items": [cloudevent(r) for r in rows],
             "last_id": rows[-1].id if rows else args["after"]}
 
@@ -191,7 +191,8 @@ def stream():
         backlog = list(reversed(db.session.scalars(
             select(IocEvent).order_by(IocEvent.id.desc()).limit(STREAM_BACKLOG)).all()))
     else:
-        backlog = _events_after(last_id, 1000)
+        # the primary: a lagging replica's backlog would leave a gap before the live events
+        backlog = _events_after(db.session, last_id, 1000)
     backlog = [cloudevent(r) for r in backlog]
     db.session.commit()  # ends the transaction: the stream holds no database connection
     cfg = current_app.config["APP"]
