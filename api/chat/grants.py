@@ -15,6 +15,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 
 from api.errors import ApiError
+from api.identity.staff import issued_by
 
 ISSUER = "ioc-chat"
 AUDIENCE = "chat"
@@ -37,12 +38,7 @@ def issue(secret: str, *, sender: str, citizen_id: int | None, ttl_seconds: int,
 
 
 def is_grant(token: str) -> bool:
-    try:
-        header = jwt.get_unverified_header(token)
-        claims = jwt.decode(token, options={"verify_signature": False})
-    except jwt.InvalidTokenError:
-        return False
-    return header.get("alg") == "HS256" and claims.get("iss") == ISSUER
+    return issued_by(token, ISSUER)
 
 
 def decode(secret: str, token: str) -> Grant:

@@ -48,9 +48,15 @@ def decode_token(secret: str, token: str) -> dict:
 
 def is_staff_token(token: str) -> bool:
     """Staff tokens are ours (HS256, our issuer); anything else is treated as Firebase."""
+    return issued_by(token, ISSUER)
+
+
+def issued_by(token: str, issuer: str) -> bool:
+    """Whether ``token`` is an HS256 token of ours from ``issuer`` (unverified: it only tells
+    which verifier to call)."""
     try:
         header = jwt.get_unverified_header(token)
         claims = jwt.decode(token, options={"verify_signature": False})
     except jwt.InvalidTokenError:
         return False
-    return header.get("alg") == "HS256" and claims.get("iss") == ISSUER
+    return header.get("alg") == "HS256" and claims.get("iss") == issuer

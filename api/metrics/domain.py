@@ -53,18 +53,15 @@ class DomainCollector:
         yield from self._broker()
 
     def _database(self):
-        up = GaugeMetricFamily("ioc_domain_metrics_up",
-                               "1 when the database answered the metrics query")
+        up = "ioc_domain_metrics_up", "1 when the database answered the metrics query"
         try:
             with db.engine.connect() as conn:
                 row = conn.execute(_SNAPSHOT).one()
         except Exception as exc:  # a scrape must not fail with the database
             log.warning("metrics: database: %s", exc)
-            up.add_metric([], 0)
-            yield up
+            yield _gauge(*up, 0)
             return
-        up.add_metric([], 1)
-        yield up
+        yield _gauge(*up, 1)
         yield _gauge("ioc_outbox_pending", "Outbox rows not yet processed", row.pending)
         yield _gauge("ioc_outbox_oldest_age_seconds",
                      "Age of the oldest unprocessed outbox row (0 when none)",
@@ -89,7 +86,7 @@ class DomainCollector:
         url = self.app.config["APP"].CELERY_BROKER_URL
         if not url:
             return
-        up = GaugeMetricFamily("ioc_broker_up", "1 when the broker answered")
+        up = "ioc_broker_up", "1 when the broker answered"
         depth = GaugeMetricFamily("ioc_celery_queue_length", "Task messages waiting in the queue",
                                   labels=["queue"])
         try:
@@ -106,11 +103,9 @@ class DomainCollector:
                         lengths[queue] = 0
         except Exception as exc:  # a scrape must not fail with the broker
             log.warning("metrics: broker: %s", exc)
-            up.add_metric([], 0)
-            yield up
+            yield _gauge(*up, 0)
             return
-        up.add_metric([], 1)
-        yield up
+        yield _gauge(*up, 1)
         for queue, length in lengths.items():
             depth.add_metric([queue], length)
         yield depth
