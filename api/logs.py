@@ -117,11 +117,10 @@ def _add_header(headers=None, **_):
 
 
 def _bind_task(task=None, **_):
+    # Celery's message protocol 2 puts custom headers on the task's request
     incoming = task.request.get(TASK_HEADER) if task is not None else None
-    if not isinstance(incoming, dict):
-        incoming = (getattr(task.request, "headers", None) or {}).get(TASK_HEADER) \
-            if task is not None else None
-    context = {k: v for k, v in (incoming or {}).items() if k in CONTEXT_FIELDS}
+    context = {k: v for k, v in (incoming if isinstance(incoming, dict) else {}).items()
+               if k in CONTEXT_FIELDS}
     _task_context.set(context)
 
 
